@@ -1,0 +1,60 @@
+"""Iterative walks over a computation graph.
+
+A node is anything with the engine's slot layout: ``_op`` (a :class:`~autograd_mini.rules.Rule`)
+and its operands in ``_a`` and ``_b``. Nothing here recurses, so a chain of a million ops is
+walked as easily as a chain of three, and Python's recursion limit is never touched.
+
+Every walk visits operands in their recorded order, so the same program always gives the same
+order: the trace numbering and the DOT output depend on that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+__all__ = ["edges", "operands", "topological_order"]
+
+
+def operands(node: Any) -> tuple[Any, ...]:
+    """The node's operands, in order, duplicates kept (``a + a`` gives ``(a, a)``)."""
+    arity = node._op.arity
+    if arity == 2:
+        return (node._a, node._b)
+    if arity == 1:
+        return (node._a,)
+    return ()
+
+
+def topological_order(root: Any) -> list[Any]:
+    """Every node reachable from ``root``, each after all of its operands; ``root`` is last.
+
+    A depth-first post-order with an explicit stack. Operands are explored left to right, so
+    for ``f(x1, x2) = x1·x2 + exp(x1·x2) − sin(x2)`` the inputs come out in the order the
+    expression first uses them.
+    """
+    order: list[Any] = []
+    seen: set[int] = {id(root)}
+    # Each frame is (node, iterator over its operands not yet explored).
+    stack: list[tuple[Any, Iterator[Any]]] = [(root, iter(operands(root)))]
+    while stack:
+        node, pending = stack[-1]
+        for child in pending:
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append((child, iter(operands(child))))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def edges(order: list[Any]) -> Iterator[tuple[Any, int, Any]]:
+    """``(operand, position, consumer)`` for every edge into the nodes of ``order``.
+
+    An op that uses the same operand twice (``a * a``) gives two edges, at positions 0 and 1.
+    """
+    for node in order:
+        for position, child in enumerate(operands(node)):
+            yield child, position, node
