@@ -312,7 +312,8 @@ def _node(rule: Rule, data: float, a: Any, b: Any) -> Value:
 def _number(x: Any, what: str) -> float:
     """``x`` as a float, or a TypeError naming its type. Booleans are refused: ``True * x`` is
     almost always a mistake."""
-    if isinstance(x, Real) and not isinstance(x, bool):
+    t = type(x)
+    if t is float or t is int or (isinstance(x, Real) and t is not bool):
         return float(x)
     raise TypeError(f"{what} must be an int or a float, not {type(x).__name__}")
 
@@ -320,9 +321,12 @@ def _number(x: Any, what: str) -> float:
 def _operand(x: Any) -> Value | None:
     """A Value for an operator's other side: itself, a constant node for a number, or None
     for a type we do not handle (so that the operator returns NotImplemented)."""
+    t = type(x)
+    if t is float or t is int:  # the common case, without the slow ABC check below
+        return _node(CONST, float(x), None, None)
     if isinstance(x, Value):
         return x
-    if isinstance(x, Real) and not isinstance(x, bool):
+    if isinstance(x, Real) and t is not bool:
         return _node(CONST, float(x), None, None)
     return None
 
