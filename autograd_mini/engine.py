@@ -378,7 +378,7 @@ def apply_rule(rule: Rule, *operands: Operand) -> Value:
     12.0
     """
     if len(operands) != rule.arity:
-        raise TypeError(f"rule {rule.name!r} takes {rule.arity} operands, got {len(operands)}")
+        raise TypeError(f"rule {rule.name!r} takes {rule.arity} operand(s), got {len(operands)}")
     if rule.arity == 1:
         a = _operand(operands[0])
         if a is None:

@@ -409,3 +409,25 @@ def test_invalid_ieee_operations_give_nan() -> None:
         assert math.isnan(v.data)
     assert math.isnan(Value(math.nan).relu().data)
     assert math.isnan(Value(math.nan).log().data)
+
+
+# -- node layout and the extension entry point -------------------------------------------------
+
+
+def test_nodes_have_slots_and_no_per_node_closure() -> None:
+    v = Value(2.0) * 3
+    assert not hasattr(v, "__dict__")
+    assert not any(callable(getattr(v, name)) for name in ("data", "grad", "label"))
+
+
+def test_apply_rule_checks_arity_and_types() -> None:
+    from autograd_mini.engine import apply_rule
+    from autograd_mini.rules import EXP, MUL
+
+    assert apply_rule(EXP, 0.0).data == 1.0
+    with pytest.raises(TypeError, match=r"takes 2 operand\(s\), got 1"):
+        apply_rule(MUL, Value(1.0))
+    with pytest.raises(TypeError, match="not str"):
+        apply_rule(MUL, Value(1.0), "x")
+    with pytest.raises(TypeError, match="not NoneType"):
+        apply_rule(EXP, None)  # type: ignore[arg-type]

@@ -45,7 +45,8 @@ class Program:
                 if rule is None:
                     raise ValueError(f"instruction {here}: unknown op {ins.op!r}")
                 if len(ins.args) != rule.arity:
-                    raise ValueError(f"instruction {here}: {ins.op} takes {rule.arity} operands")
+                    raise ValueError(f"instruction {here}: {ins.op} takes {rule.arity} "
+                                     f"operand(s), got {len(ins.args)}")
             if any(not 0 <= a < here for a in ins.args):
                 raise ValueError(f"instruction {here}: operands must name earlier nodes")
 
