@@ -215,6 +215,10 @@ def _pow_domain(x: float, y: float) -> str | None:
 
 def _pow_dx(x: Any, y: Any, out: Any) -> Any:
     # y·x^(y−1); at x = 0 with 0 < y < 1 this is a vertical tangent (+inf on floats).
+    # NOTE: x⁰ is the constant 1 (0⁰ = 1 too), so its slope is 0 everywhere; the formula
+    # would give 0·0⁻¹ = 0·inf = nan at x = 0.
+    if primal(y) == 0.0:
+        return 0.0
     return y * _pow(x, y - 1.0)
 
 
@@ -285,12 +289,18 @@ LOG = _register(Rule(
 ))
 
 
+def _sqrt(x: float) -> float:
+    # NOTE: IEEE gives √(−0) = −0; adding 0.0 makes it +0 so that the slope 1/(2√x) at 0 is
+    # +inf whatever the sign of the zero.
+    return math.sqrt(x) + 0.0
+
+
 def _sqrt_domain(x: float) -> str | None:
     return "sqrt is defined only for x ≥ 0" if x < 0.0 else None
 
 
 SQRT = _register(Rule(
-    "sqrt", 1, math.sqrt,
+    "sqrt", 1, _sqrt,
     (lambda x, out: _div(0.5, out),),
     "sqrt({0})", r"\sqrt{{{0}}}", ("1 / (2 · {out})",), (r"\frac{{1}}{{2 {out}}}",),
     domain=_sqrt_domain,
