@@ -9,8 +9,23 @@ how backpropagation works.
 8.0
 """
 
-from .engine import DomainError, Value, is_grad_enabled, no_grad
+from .engine import Cost, DomainError, Value, count_passes, is_grad_enabled, no_grad
+from .functional import grad, hessian, jacobian, jvp, value_and_grad, vjp
 
-__all__ = ["DomainError", "Value", "__version__", "is_grad_enabled", "no_grad"]
+__all__ = [
+    "Cost",
+    "DomainError",
+    "Value",
+    "__version__",
+    "count_passes",
+    "grad",
+    "hessian",
+    "is_grad_enabled",
+    "jacobian",
+    "jvp",
+    "no_grad",
+    "value_and_grad",
+    "vjp",
+]
 
 __version__ = "0.1.0"

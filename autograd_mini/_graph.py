@@ -26,27 +26,31 @@ def operands(node: Any) -> tuple[Any, ...]:
     return ()
 
 
-def topological_order(root: Any) -> list[Any]:
-    """Every node reachable from ``root``, each after all of its operands; ``root`` is last.
+def topological_order(*roots: Any) -> list[Any]:
+    """Every node reachable from the roots, each after all of its operands.
 
-    A depth-first post-order with an explicit stack. Operands are explored left to right, so
-    for ``f(x1, x2) = x1·x2 + exp(x1·x2) − sin(x2)`` the inputs come out in the order the
-    expression first uses them.
+    A depth-first post-order with an explicit stack, from each root in turn. Operands are
+    explored left to right, so for ``f(x1, x2) = x1·x2 + exp(x1·x2) − sin(x2)`` the inputs come
+    out in the order the expression first uses them, and a single root comes last.
     """
     order: list[Any] = []
-    seen: set[int] = {id(root)}
-    # Each frame is (node, iterator over its operands not yet explored).
-    stack: list[tuple[Any, Iterator[Any]]] = [(root, iter(operands(root)))]
-    while stack:
-        node, pending = stack[-1]
-        for child in pending:
-            if id(child) not in seen:
-                seen.add(id(child))
-                stack.append((child, iter(operands(child))))
-                break
-        else:
-            stack.pop()
-            order.append(node)
+    seen: set[int] = set()
+    for root in roots:
+        if id(root) in seen:
+            continue
+        seen.add(id(root))
+        # Each frame is (node, iterator over its operands not yet explored).
+        stack: list[tuple[Any, Iterator[Any]]] = [(root, iter(operands(root)))]
+        while stack:
+            node, pending = stack[-1]
+            for child in pending:
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    stack.append((child, iter(operands(child))))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
     return order
 
 

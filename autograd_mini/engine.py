@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from numbers import Real
 from typing import Any, Union, cast
 
@@ -35,6 +36,7 @@ from .rules import (
     LOG,
     MUL,
     NEG,
+    POS,
     POW,
     RELU,
     SIGMOID,
@@ -46,7 +48,17 @@ from .rules import (
     Rule,
 )
 
-__all__ = ["DomainError", "Value", "apply_rule", "is_grad_enabled", "no_grad"]
+__all__ = [
+    "Cost",
+    "DomainError",
+    "Value",
+    "apply_rule",
+    "count_passes",
+    "is_grad_enabled",
+    "local_partial",
+    "no_grad",
+    "reverse_sweep",
+]
 
 Operand = Union["Value", float, int]
 
@@ -79,6 +91,62 @@ def no_grad() -> Iterator[None]:
         yield
     finally:
         _grad_enabled.reset(token)
+
+
+@contextmanager
+def _recording() -> Iterator[None]:
+    """Record a graph even inside :func:`no_grad`: the function transforms need one."""
+    token = _grad_enabled.set(True)
+    try:
+        yield
+    finally:
+        _grad_enabled.reset(token)
+
+
+@dataclass
+class Cost:
+    """What derivative passes cost, as counted by :func:`count_passes`.
+
+    ``evaluations`` counts runs of a user's function by the transforms and by
+    :func:`~autograd_mini.testing.numerical_grad`; ``forward_passes`` and ``reverse_passes``
+    count tangent and adjoint sweeps; ``nodes`` counts the nodes those sweeps visited.
+    For f: ℝⁿ → ℝᵐ a full Jacobian takes n forward passes or m reverse passes.
+    """
+
+    evaluations: int = 0
+    forward_passes: int = 0
+    reverse_passes: int = 0
+    nodes: int = 0
+
+
+_cost: ContextVar[Cost | None] = ContextVar("autograd_mini.cost", default=None)
+
+
+@contextmanager
+def count_passes() -> Iterator[Cost]:
+    """Count function evaluations, forward and reverse passes and the nodes they visit.
+
+    >>> from autograd_mini import jacobian
+    >>> with count_passes() as cost:
+    ...     J = jacobian(lambda x, y, z: [x * y * z], mode="fwd")(1.0, 2.0, 3.0)
+    >>> cost.forward_passes, cost.reverse_passes
+    (3, 0)
+    """
+    cost = Cost()
+    token = _cost.set(cost)
+    try:
+        yield cost
+    finally:
+        _cost.reset(token)
+
+
+def _charge(evaluations: int = 0, forward: int = 0, reverse: int = 0, nodes: int = 0) -> None:
+    cost = _cost.get()
+    if cost is not None:
+        cost.evaluations += evaluations
+        cost.forward_passes += forward
+        cost.reverse_passes += reverse
+        cost.nodes += nodes
 
 
 class DomainError(ValueError):
@@ -212,6 +280,9 @@ class Value:
     def __neg__(self) -> Value:
         return _unary(NEG, self)
 
+    def __pos__(self) -> Value:
+        return _unary(POS, self)
+
     def __abs__(self) -> Value:
         return _unary(ABS, self)
 
@@ -255,7 +326,7 @@ class Value:
 
     # -- differentiation -----------------------------------------------------------------------
 
-    def backward(self, seed: float = 1.0) -> None:
+    def backward(self, seed: float = 1.0, *, create_graph: bool = False) -> None:
         """Accumulate ∂self/∂v · seed into ``v.grad`` for every node v below this one.
 
         Reverse mode: nodes are visited in reverse topological order, and each adds its share
@@ -265,10 +336,26 @@ class Value:
         of inputs and parameters accumulate across calls until :meth:`zero_grad`, as in PyTorch.
         With ``z = (x*2)*3``, one call leaves ``x.grad == 6.0`` and a second leaves ``12.0``.
 
-        A graph must not be differentiated from two threads at once: the pass keeps its
+        With ``create_graph=True`` the partials are evaluated on Values, so every ``grad``
+        becomes a :class:`Value` whose own graph can be differentiated again:
+
+        >>> x = Value(3.0)
+        >>> (x ** 3).backward(create_graph=True)   # x.grad = 3x², a Value
+        >>> g = x.grad
+        >>> x.zero_grad()
+        >>> g.backward()                          # d(3x²)/dx = 6x
+        >>> x.grad
+        18.0
+
+        A graph must not be differentiated from two threads at once: the float pass keeps its
         bookkeeping in the nodes.
         """
         seed = _number(seed, "backward seed")
+        if create_graph:
+            self._backward_on_values(seed)
+            return
+        if _cost.get() is not None:
+            _charge(reverse=1, nodes=len(_graph.topological_order(self)))
         if not self._op.arity:  # an input is its own derivative: ∂x/∂x = 1
             if self._op is INPUT:
                 self.grad += seed
@@ -281,6 +368,20 @@ class Value:
             for node in _graph.topological_order(self):
                 node._n = 0
             raise
+
+    def _backward_on_values(self, seed: float) -> None:
+        """``backward(create_graph=True)``: the general sweep, on Values, with the same
+        accumulation semantics as the float pass."""
+        order = _graph.topological_order(self)
+        with _recording():
+            adjoints = reverse_sweep(order, {id(self): seed}, on_values=True)
+        for node in order:
+            bar = adjoints.get(id(node))
+            if node._op is INPUT:
+                if bar is not None:
+                    node.grad = bar if _is_zero(node.grad) else node.grad + bar
+            elif node._op is not CONST:
+                node.grad = 0.0 if bar is None else bar
 
     def zero_grad(self) -> None:
         """Set ``grad`` to 0 on this node and every node below it (inputs included)."""
@@ -393,7 +494,69 @@ def apply_rule(rule: Rule, *operands: Operand) -> Value:
 
 
 # ---------------------------------------------------------------------------------------------
-# The reverse pass
+# The general sweeps' shared pieces: partials in either mode, and the reverse sweep
+# ---------------------------------------------------------------------------------------------
+
+
+def local_partial(node: Value, i: int, on_values: bool) -> Any:
+    """∂node/∂(operand i) from the rule table: a float, or with ``on_values`` a Value built
+    from the operands themselves, so that it can be differentiated again. Constant operands
+    are passed as floats either way."""
+    rule = node._op
+    if on_values:
+        args = [p.data if p._op is CONST else p for p in _graph.operands(node)]
+        return rule.partials[i](*args, node)
+    return rule.partials[i](*(p.data for p in _graph.operands(node)), node.data)
+
+
+def _is_zero(x: Any) -> bool:
+    return type(x) is float and x == 0.0
+
+
+def _times(g: Any, d: Any) -> Any:
+    """g · d, without building a node when either factor is exactly ±1."""
+    if type(d) is float:
+        if d == 1.0:
+            return g
+        if d == -1.0:
+            return -g
+    if type(g) is float and g == 1.0:
+        return d
+    return g * d
+
+
+def reverse_sweep(order: list[Value], seeds: dict[int, Any], on_values: bool,
+                  stop: frozenset[int] = frozenset(),
+                  live: set[int] | None = None) -> dict[int, Any]:
+    """Adjoints v̄ = Σ over consumers c of ∂c/∂v · c̄, for the nodes of a topological ``order``.
+
+    ``seeds`` gives the starting adjoints by node id (``{id(f): 1.0}`` for ∂f/∂·). Adjoints
+    are kept in the returned dict, keyed by node id, not in ``.grad``, so a sweep has no side
+    effects and sweeps can nest. It does not pass adjoints on below a node in ``stop`` (the
+    inputs of a transform), nor into a node outside ``live`` when that is given (nodes that
+    cannot reach any input). With ``on_values`` the adjoints are Values.
+
+    This is the flexible pass behind ``backward(create_graph=True)`` and the function
+    transforms; plain ``backward()`` has a faster one of its own for floats.
+    """
+    _charge(reverse=1, nodes=len(order))
+    bar = dict(seeds)
+    for node in reversed(order):
+        key = id(node)
+        g = bar.get(key)
+        if g is None or key in stop or not node._op.arity:
+            continue
+        for i, p in enumerate(_graph.operands(node)):
+            if p._op is CONST or (live is not None and id(p) not in live):
+                continue
+            contribution = _times(g, local_partial(node, i, on_values))
+            previous = bar.get(id(p))
+            bar[id(p)] = contribution if previous is None else previous + contribution
+    return bar
+
+
+# ---------------------------------------------------------------------------------------------
+# The float reverse pass
 # ---------------------------------------------------------------------------------------------
 
 

@@ -243,6 +243,14 @@ POW = _register(Rule(
     "0 to a negative power and a negative base with a non-integer exponent are outside the domain.",
 ))
 
+POS = _register(Rule(
+    "pos", 1, float,
+    (lambda x, out: 1.0,),
+    "+{0}", "+{0}", ("1",), ("1",),
+    doc="v = +x;  ∂v/∂x = 1.  The identity: a new node with the same value. The function "
+    "transforms wrap Value arguments in it so that each transform has inputs of its own.",
+))
+
 NEG = _register(Rule(
     "neg", 1, operator.neg,
     (lambda x, out: -1.0,),

@@ -112,6 +112,7 @@ CASES: dict[str, Case] = {
         lambda a, b: a**b,
     ),
     "neg": Case(1, lambda x: -x, (lambda x: -1.0,), one(floats(-1e300, 1e300)), lambda a: -a),
+    "pos": Case(1, lambda x: x, (lambda x: 1.0,), one(floats(-1e300, 1e300)), lambda a: +a),
     "abs": Case(
         1, lambda x: x if x > 0 else -x,
         (lambda x: 1.0 if x > 0 else -1.0,),

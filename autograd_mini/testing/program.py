@@ -86,6 +86,7 @@ class Program:
             "div": lambda a, b: a / b,
             "pow": lambda a, b: a**b,
             "neg": lambda a: -a,
+            "pos": lambda a: +a,
             "abs": sp.Abs,
             "exp": sp.exp,
             "log": sp.log,
