@@ -377,6 +377,8 @@ class Value:
             adjoints = reverse_sweep(order, {id(self): seed}, on_values=True)
         for node in order:
             bar = adjoints.get(id(node))
+            if type(bar) is float:  # a constant derivative: still a Value, for a uniform type
+                bar = _node(CONST, bar, None, None)
             if node._op is INPUT:
                 if bar is not None:
                     node.grad = bar if _is_zero(node.grad) else node.grad + bar

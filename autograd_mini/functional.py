@@ -77,7 +77,9 @@ class _Traced:
         self.on_values = _depth.get() > 0 or any(
             isinstance(a, Value) for a in (*(args[i] for i in nums), *extra_values)
         )
-        call_args = list(args)
+        # NOTE: a float that is not differentiated becomes a constant node, so that f can call
+        # Value methods on every numeric argument; ints and other objects pass unchanged.
+        call_args = [_node(CONST, a, None, None) if type(a) is float else a for a in args]
         with _inside_transform():
             for i in nums:
                 call_args[i] = _fresh(args[i], i, who)
