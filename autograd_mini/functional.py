@@ -90,7 +90,6 @@ class _Traced:
         items = [out] if self.scalar else list(out)
         self.outputs: list[Value] = [_output(o, k, who) for k, o in enumerate(items)]
         self.order = topological_order(*self.outputs, *self.inputs)
-
         self._live: set[int] | None = None
 
     def reverse(self, seeds: dict[int, Any]) -> list[Any]:
