@@ -215,9 +215,10 @@ def _pow_domain(x: float, y: float) -> str | None:
 
 def _pow_dx(x: Any, y: Any, out: Any) -> Any:
     # y·x^(y−1); at x = 0 with 0 < y < 1 this is a vertical tangent (+inf on floats).
-    # NOTE: x⁰ is the constant 1 (0⁰ = 1 too), so its slope is 0 everywhere; the formula
-    # would give 0·0⁻¹ = 0·inf = nan at x = 0.
-    if primal(y) == 0.0:
+    # NOTE: at y = 0 the slope is 0 for every x; the formula would give 0·0⁻¹ = 0·inf = nan at
+    # x = 0. Only a float y takes this shortcut: on the Value path a variable exponent comes as
+    # a Value, and its partial must stay a function of y so that it can be differentiated.
+    if type(y) is float and y == 0.0:
         return 0.0
     return y * _pow(x, y - 1.0)
 
