@@ -21,10 +21,11 @@ from typing import Any
 
 import pytest
 import sympy as sp
+from _screening import reject_domain_errors_near
 from hypothesis import Phase, event, find, given, reject, settings
 from hypothesis import strategies as st
 
-from autograd_mini import DomainError, Value, no_grad
+from autograd_mini import DomainError, Value
 from autograd_mini.engine import apply_rule
 from autograd_mini.rules import RULES
 from autograd_mini.testing import Program, gradcheck
@@ -32,9 +33,6 @@ from autograd_mini.testing.strategies import dags, expressions
 
 Point = tuple[float, ...]
 
-#: How far (in input space, along each axis) a point must be from a domain error. gradcheck
-#: itself only moves by eps = 1e-6; both distances are tried.
-SHIFTS = (1e-6, -1e-6, 1e-3, -1e-3)
 #: An argument of relu/abs this close to 0 is at a kink; a log/sqrt argument, a pow base or a
 #: divisor this close to 0 is at a domain edge (or a pole), where slopes blow up and central
 #: differences straddle the edge.
@@ -112,16 +110,7 @@ def screened(program: Program, point: Point) -> Run:
     except DomainError:
         event("rejected: domain error at the point")
         reject()
-    for i in range(len(point)):
-        for h in SHIFTS:
-            shifted = list(point)
-            shifted[i] += h
-            try:
-                with no_grad():
-                    program(*shifted)
-            except DomainError:
-                event("rejected: domain error near the point")
-                reject()
+    reject_domain_errors_near(program, point)
     for node in result.nodes:
         a = node.args
         if node.op in ("relu", "abs") and abs(a[0]) < EDGE:
