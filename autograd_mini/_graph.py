@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["edges", "operands", "topological_order"]
+__all__ = ["edges", "operands", "topological_order", "wengert"]
 
 
 def operands(node: Any) -> tuple[Any, ...]:
@@ -62,3 +62,17 @@ def edges(order: list[Any]) -> Iterator[tuple[Any, int, Any]]:
     for node in order:
         for position, child in enumerate(operands(node)):
             yield child, position, node
+
+
+def wengert(root: Any) -> tuple[list[Any], dict[int, int]]:
+    """The evaluation-trace numbering of Griewank and Walther.
+
+    Returns the nodes (constants left out: they are written as numbers) and their indices by
+    ``id``: the n inputs are numbered 1−n … 0 in the order the expression first uses them,
+    the intermediates 1 … l in evaluation order, so the root is l.
+    """
+    order = [v for v in topological_order(root) if v._op.name != "const"]
+    inputs = [v for v in order if v._op.name == "input"]
+    nodes = inputs + [v for v in order if v._op.name != "input"]
+    start = 1 - len(inputs)
+    return nodes, {id(v): start + k for k, v in enumerate(nodes)}

@@ -385,6 +385,24 @@ class Value:
             elif node._op is not CONST:
                 node.grad = 0.0 if bar is None else bar
 
+    # -- seeing the graph ---------------------------------------------------------------------
+    # NOTE: these import the display layers when called, never at import time, so the core
+    # stays free of them (and of graphviz).
+
+    def trace(self, wrt: Any = None) -> Any:
+        """The evaluation trace of this node's graph: primal, tangent (for ``wrt``) and adjoint
+        tables; see :class:`autograd_mini.trace.Trace`."""
+        from .trace import Trace
+
+        return Trace(self, wrt)
+
+    def draw(self, **options: Any) -> Any:
+        """A picture of this node's graph, shown inline in Jupyter and saved with ``.save``;
+        see :func:`autograd_mini.viz.to_dot` for the options."""
+        from .viz import GraphView
+
+        return GraphView(self, **options)
+
     def zero_grad(self) -> None:
         """Set ``grad`` to 0 on this node and every node below it (inputs included)."""
         for node in _graph.topological_order(self):
