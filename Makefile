@@ -15,8 +15,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,viz]'
 	@touch $@
 
+SEED_002 := "x1*x2 + exp(x1*x2) - sin(x2)"
+
+# The evaluation trace of seed 002 and its pictures, under out/.
 demo: $(STAMP)
-	$(BIN)/autograd-mini demo
+	@mkdir -p out
+	$(BIN)/autograd-mini trace $(SEED_002) --at x1=2 x2=5 --wrt x1 \
+		--svg out/seed002.svg --png out/seed002.png --steps out/seed002-steps.html
 
 test: lint typecheck pytest
 

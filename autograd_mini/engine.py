@@ -163,11 +163,10 @@ class DomainError(ValueError):
         self.labels = tuple(v.label for v in operands)
         self.reason = reason
         default_names = ("x",) if len(operands) == 1 else ("x", "y")
-        names = [
-            repr(v.data) if v._op is CONST else (v.label or default_names[i])
-            for i, v in enumerate(operands)
-        ]
-        expression = rule.text.format(*names)
+        names = [_describe(v, default_names[i]) for i, v in enumerate(operands)]
+        bracketed = "({0})" in rule.text  # exp({0}) needs no more brackets; {0} / {1} does
+        expression = rule.text.format(
+            *(f"({n})" if " " in n and not bracketed else n for n in names))
         bindings = " and ".join(
             f"{name} = {v.data!r}"
             for name, v in zip(names, operands, strict=True)
@@ -175,6 +174,19 @@ class DomainError(ValueError):
         )
         where = f" with {bindings}" if bindings else ""
         super().__init__(f"{rule.name}: {reason}: {expression}{where}")
+
+
+def _describe(v: Value, default: str) -> str:
+    """How an error message names an operand: its label, its number if it is a constant, its
+    own formula one level deep if it was computed (``x − 3.0``), else ``default``."""
+    if v.label is not None:
+        return v.label
+    if v._op is CONST:
+        return repr(v.data)
+    if v._op.arity:
+        inner = [p.label or (repr(p.data) if p._op is CONST else "…") for p in _graph.operands(v)]
+        return str(v._op.text.format(*inner))
+    return default
 
 
 class Value:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autograd_mini.cli import main
 
@@ -42,3 +45,104 @@ def test_usage_errors_exit_with_code_2(capsys: pytest.CaptureFixture[str]) -> No
         main(["demo", "--x1", "two"])
     assert info.value.code == 2
     assert "invalid float value" in capsys.readouterr().err
+
+
+# -- autograd-mini trace -----------------------------------------------------------------------
+
+SEED = "x1*x2 + exp(x1*x2) - sin(x2)"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_trace_prints_the_tables_and_the_gradient(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "trace", SEED, "--at", "x1=1.5", "x2=0.5")
+    assert code == 0
+    assert err == ""
+    assert "Primal trace" in out
+    assert "Adjoint trace (reverse mode)" in out
+    assert "Tangent" not in out
+    e = math.exp(0.75)  # by hand: x2(1 + e^(x1x2)), x1(1 + e^(x1x2)) − cos x2
+    grads = dict(line.strip().split(" = ") for line in out.split("Gradient\n")[1].splitlines())
+    assert math.isclose(float(grads["∂f/∂x1"]), 0.5 * (1 + e), rel_tol=1e-11)
+    assert math.isclose(float(grads["∂f/∂x2"]), 1.5 * (1 + e) - math.cos(0.5), rel_tol=1e-11)
+    # x1*x2 is written twice but is one node, read by exp and by +, as in the textbook trace
+    assert "v₁  =  v₋₁ · v₀" in out
+    assert "v₂  =  exp(v₁)" in out
+    assert "v₃  =  v₁ + v₂" in out
+
+
+def test_trace_wrt_adds_the_tangent_table(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "trace", SEED, "--at", "x1=2", "x2=5", "--wrt", "x2")
+    assert code == 0
+    assert "Tangent trace (forward mode, ẋ = {x2: 1})" in out
+    assert "v̇₄  =  v̇₀ · cos(v₀)" in out
+
+
+@pytest.mark.parametrize(("fmt", "marker"), [("markdown", "| $v_{1} = v_{-1} \\cdot v_{0}$ |"),
+                                             ("latex", "\\begin{aligned}")])
+def test_trace_formats(capsys: pytest.CaptureFixture[str], fmt: str, marker: str) -> None:
+    code, out, _ = run(capsys, "trace", SEED, "--at", "x1=2", "x2=5", "--format", fmt)
+    assert code == 0
+    assert marker in out
+
+
+def test_trace_writes_pictures(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    pytest.importorskip("pygraphviz")
+    svg, png, steps = tmp_path / "g.svg", tmp_path / "g.png", tmp_path / "steps.html"
+    code, _, err = run(capsys, "trace", "x*x", "--at", "x=3", "--svg", str(svg),
+                       "--png", str(png), "--steps", str(steps))
+    assert code == 0
+    assert "<svg" in svg.read_text(encoding="utf-8")
+    assert png.read_bytes().startswith(b"\x89PNG")
+    assert steps.read_text(encoding="utf-8").count("<svg") == 2  # x and x·x
+    assert f"wrote {svg}" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["x1.real + 1", "--at", "x1=1"], "attribute access is not allowed"),
+        (["__import__('os')"], "unknown function __import__"),
+        (["log(x)", "--at", "x=-1"], "log: log is defined only for x > 0"),
+        (["x / y", "--at", "x=1", "y=0"], "division by zero"),
+        (["x + y", "--at", "x=1"], "no value for y"),
+        (["x", "--at", "x=1", "z=2"], "does not use z"),
+        (["x", "--at", "x=abc"], "'abc' is not a number"),
+        (["x", "--at", "x"], "expected NAME=NUMBER"),
+        (["x", "--at", "x=1", "x=2"], "x is given twice"),
+        (["x", "--at", "x=1", "--wrt", "y"], "--wrt y: not a variable"),
+    ],
+)
+def test_trace_errors_are_one_clean_message(capsys: pytest.CaptureFixture[str],
+                                            argv: list[str], message: str) -> None:
+    code, out, err = run(capsys, "trace", *argv)
+    assert code == 2
+    assert out == ""
+    assert message in err
+    assert "Traceback" not in err
+    assert err.startswith("autograd-mini trace: error: ")
+
+
+def test_evaluation_errors_fit_on_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    _, _, err = run(capsys, "trace", "x + sqrt(x - 2)", "--at", "x=1")
+    assert err.count("\n") == 1
+    assert "sqrt" in err
+
+
+GRAMMAR = st.sampled_from(["x", "y", "1", "2.5", "(", ")", "+", "-", "*", "/", "**", "exp",
+                           "log", "sqrt", ".", "[", "]", ",", "lambda", "__import__", "'",
+                           "=", " ", "1e999", "0", ":"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=40), st.lists(GRAMMAR, max_size=25).map("".join)))
+def test_junk_expressions_only_ever_exit_with_0_or_2(text: str) -> None:
+    try:
+        code = main(["trace", text, "--at", "x=0.5", "y=1.5"])
+    except SystemExit as done:  # argparse: a text that looks like an option
+        code = int(done.code or 0)
+    assert code in (0, 2)

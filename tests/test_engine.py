@@ -431,3 +431,11 @@ def test_apply_rule_checks_arity_and_types() -> None:
         apply_rule(MUL, Value(1.0), "x")
     with pytest.raises(TypeError, match="not NoneType"):
         apply_rule(EXP, None)  # type: ignore[arg-type]
+
+
+def test_domain_error_describes_an_unlabelled_operand_by_its_formula() -> None:
+    x, y = Value(2.0, label="x"), Value(2.0, label="y")
+    with pytest.raises(DomainError, match=r"log\(x − 3.0\) with x − 3.0 = -1.0$"):
+        (x - 3).log()
+    with pytest.raises(DomainError, match=r"x / \(y − y\) with x = 2.0 and y − y = 0.0$"):
+        x / (y - y)
