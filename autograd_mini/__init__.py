@@ -9,7 +9,16 @@ how backpropagation works.
 8.0
 """
 
-from .engine import Cost, DomainError, Value, count_passes, is_grad_enabled, no_grad
+from .engine import (
+    Cost,
+    DomainError,
+    Value,
+    count_passes,
+    dot,
+    is_grad_enabled,
+    no_grad,
+    total,
+)
 from .functional import grad, hessian, jacobian, jvp, value_and_grad, vjp
 
 __all__ = [
@@ -18,12 +27,14 @@ __all__ = [
     "Value",
     "__version__",
     "count_passes",
+    "dot",
     "grad",
     "hessian",
     "is_grad_enabled",
     "jacobian",
     "jvp",
     "no_grad",
+    "total",
     "value_and_grad",
     "vjp",
 ]

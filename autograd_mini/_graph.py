@@ -23,6 +23,8 @@ def operands(node: Any) -> tuple[Any, ...]:
         return (node._a, node._b)
     if arity == 1:
         return (node._a,)
+    if arity < 0:  # variadic: the operands are kept as a tuple
+        return tuple(node._a)
     return ()
 
 

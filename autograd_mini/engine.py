@@ -17,7 +17,7 @@ Why the node looks the way it does:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -31,6 +31,7 @@ from .rules import (
     CONST,
     COS,
     DIV,
+    DOT,
     EXP,
     INPUT,
     LOG,
@@ -43,8 +44,10 @@ from .rules import (
     SIN,
     SQRT,
     SUB,
+    SUM,
     TAN,
     TANH,
+    VARIADIC,
     Rule,
 )
 
@@ -54,10 +57,13 @@ __all__ = [
     "Value",
     "apply_rule",
     "count_passes",
+    "dot",
     "is_grad_enabled",
     "local_partial",
+    "local_partials",
     "no_grad",
     "reverse_sweep",
+    "total",
 ]
 
 Operand = Union["Value", float, int]
@@ -165,8 +171,8 @@ class DomainError(ValueError):
         default_names = ("x",) if len(operands) == 1 else ("x", "y")
         names = [_describe(v, default_names[i]) for i, v in enumerate(operands)]
         bracketed = "({0})" in rule.text  # exp({0}) needs no more brackets; {0} / {1} does
-        expression = rule.text.format(
-            *(f"({n})" if " " in n and not bracketed else n for n in names))
+        expression = rule.format(
+            [f"({n})" if " " in n and not bracketed else n for n in names])
         bindings = " and ".join(
             f"{name} = {v.data!r}"
             for name, v in zip(names, operands, strict=True)
@@ -185,7 +191,7 @@ def _describe(v: Value, default: str) -> str:
         return repr(v.data)
     if v._op.arity:
         inner = [p.label or (repr(p.data) if p._op is CONST else "…") for p in _graph.operands(v)]
-        return str(v._op.text.format(*inner))
+        return v._op.format(inner)
     return default
 
 
@@ -510,6 +516,8 @@ def apply_rule(rule: Rule, *operands: Operand) -> Value:
     >>> apply_rule(MUL, Value(3.0), 4).data
     12.0
     """
+    if rule.arity == VARIADIC:
+        return _variadic(rule, operands)
     if len(operands) != rule.arity:
         raise TypeError(f"rule {rule.name!r} takes {rule.arity} operand(s), got {len(operands)}")
     if rule.arity == 1:
@@ -525,20 +533,71 @@ def apply_rule(rule: Rule, *operands: Operand) -> Value:
     return result
 
 
+def _variadic(rule: Rule, operands: Sequence[Any]) -> Value:
+    args = []
+    for k, o in enumerate(operands):
+        v = o if type(o) is Value else _operand(o)
+        if v is None:
+            raise TypeError(f"{rule.name}: operand {k} must be a Value or a number, "
+                            f"not {type(o).__name__}")
+        args.append(v)
+    out = rule.primal(*(v.data for v in args))
+    if _is_recording():
+        return _node(rule, out, tuple(args), None)
+    return _node(INPUT, out, None, None)
+
+
+def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand = 0.0) -> Value:
+    """z = Σₖ wₖ·aₖ + b as one node (a neuron's weighted input), not 2n nodes.
+
+    Its partials are ∂z/∂wₖ = aₖ, ∂z/∂aₖ = wₖ and ∂z/∂b = 1, so after ``backward()`` the
+    node's ``grad`` is δ = ∂C/∂z and each weight's is δ·aₖ.
+
+    >>> w, a = [Value(2.0), Value(-1.0)], [Value(3.0), Value(4.0)]
+    >>> z = dot(w, a, 0.5)
+    >>> z.backward()
+    >>> z.data, w[0].grad, a[1].grad
+    (2.5, 3.0, -1.0)
+    """
+    if len(weights) != len(inputs):
+        raise ValueError(f"dot: {len(weights)} weights but {len(inputs)} inputs")
+    return _variadic(DOT, [*weights, *inputs, bias])
+
+
+def total(values: Sequence[Operand]) -> Value:
+    """x₁ + … + xₙ as one node; each ∂/∂xᵢ = 1. ``total([])`` is the constant 0."""
+    if not values:
+        return _node(CONST, 0.0, None, None)
+    return _variadic(SUM, values)
+
+
 # ---------------------------------------------------------------------------------------------
 # The general sweeps' shared pieces: partials in either mode, and the reverse sweep
 # ---------------------------------------------------------------------------------------------
 
 
-def local_partial(node: Value, i: int, on_values: bool) -> Any:
-    """∂node/∂(operand i) from the rule table: a float, or with ``on_values`` a Value built
-    from the operands themselves, so that it can be differentiated again. Constant operands
-    are passed as floats either way."""
+def local_partials(node: Value, on_values: bool) -> list[Any]:
+    """∂node/∂(operand i) for every operand, from the rule table: floats, or with
+    ``on_values`` Values built from the operands themselves, so that they can be
+    differentiated again. Constant operands are passed as floats either way."""
     rule = node._op
+    ops = _graph.operands(node)
+    args = [p.data if p._op is CONST else p for p in ops] if on_values else [p.data for p in ops]
+    out = node if on_values else node.data
+    if rule.arity == VARIADIC:
+        return list(rule.partials[0](args, out))
+    return [d(*args, out) for d in rule.partials]
+
+
+def local_partial(node: Value, i: int, on_values: bool) -> Any:
+    """∂node/∂(operand i); see :func:`local_partials`."""
+    if node._op.arity == VARIADIC:
+        return local_partials(node, on_values)[i]
+    ops = _graph.operands(node)
     if on_values:
-        args = [p.data if p._op is CONST else p for p in _graph.operands(node)]
-        return rule.partials[i](*args, node)
-    return rule.partials[i](*(p.data for p in _graph.operands(node)), node.data)
+        args = [p.data if p._op is CONST else p for p in ops]
+        return node._op.partials[i](*args, node)
+    return node._op.partials[i](*(p.data for p in ops), node.data)
 
 
 def _is_zero(x: Any) -> bool:
@@ -578,10 +637,11 @@ def reverse_sweep(order: list[Value], seeds: dict[int, Any], on_values: bool,
         g = bar.get(key)
         if g is None or key in stop or not node._op.arity:
             continue
-        for i, p in enumerate(_graph.operands(node)):
+        partials = local_partials(node, on_values)
+        for p, d in zip(_graph.operands(node), partials, strict=True):
             if p._op is CONST or (live is not None and id(p) not in live):
                 continue
-            contribution = _times(g, local_partial(node, i, on_values))
+            contribution = _times(g, d)
             previous = bar.get(id(p))
             bar[id(p)] = contribution if previous is None else previous + contribution
     return bar
@@ -604,6 +664,14 @@ def _count_consumers(root: Value) -> None:
     push = stack.append
     while stack:
         v = pop()
+        if v._op.arity < 0:  # variadic
+            for a in v._a:
+                if a._op.arity:
+                    if not a._n:
+                        a.grad = 0.0
+                        push(a)
+                    a._n += 1
+            continue
         a = v._a
         if a._op.arity:
             if not a._n:
@@ -649,10 +717,19 @@ def _reverse_pass(root: Value) -> None:
                     b._n -= 1
                     if not b._n:
                         push(b)
-        elif a._op is not CONST:
-            a.grad += g * d[0](a.data, v.data)
-            if a._op.arity:
-                a._n -= 1
-                if not a._n:
-                    push(a)
+        elif rule.arity == 1:
+            if a._op is not CONST:
+                a.grad += g * d[0](a.data, v.data)
+                if a._op.arity:
+                    a._n -= 1
+                    if not a._n:
+                        push(a)
+        else:  # variadic: all partials at once, then the same step for every operand
+            for p, dp in zip(a, d[0]([p.data for p in a], v.data), strict=True):
+                if p._op is not CONST:
+                    p.grad += g * dp
+                    if p._op.arity:
+                        p._n -= 1
+                        if not p._n:
+                            push(p)
 

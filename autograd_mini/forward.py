@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._graph import operands
-from .engine import Value, _charge, _times, local_partial
+from .engine import Value, _charge, _times, local_partials
 
 __all__ = ["forward_sweep"]
 
@@ -33,11 +33,14 @@ def forward_sweep(order: list[Value], seeds: dict[int, Any], on_values: bool) ->
         if key in dot or not node._op.arity:
             continue
         total = None
+        partials = None
         for i, p in enumerate(operands(node)):
             t = dot.get(id(p))
             if t is None:  # a constant, or a node that no seed reaches: its tangent is 0
                 continue
-            term = _times(t, local_partial(node, i, on_values))
+            if partials is None:
+                partials = local_partials(node, on_values)
+            term = _times(t, partials[i])
             total = term if total is None else total + term
         if total is not None:
             dot[key] = total

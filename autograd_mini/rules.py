@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CONST", "INPUT", "RULES", "Rule", "cos", "exp", "log", "primal", "sin"]
+__all__ = ["CONST", "INPUT", "RULES", "VARIADIC", "Rule", "cos", "exp", "log", "primal", "sin"]
 
 _INF = math.inf
 _NAN = math.nan
@@ -56,10 +56,42 @@ class Rule:
     partials_latex: tuple[str, ...] = ()
     domain: Callable[..., str | None] | None = None
     doc: str = field(default="", repr=False)
+    #: For a variadic rule (arity VARIADIC): how to write the op and its i-th partial, given
+    #: the operands' names and whether to write LaTeX; templates cannot say "any number of".
+    display: Callable[[Sequence[str], bool], str] | None = field(default=None, repr=False)
+    display_partial: Callable[[Sequence[str], int, bool], str] | None = field(
+        default=None, repr=False)
+    #: A short name for the op's node in graph pictures (default: the template without operands).
+    symbol: str = ""
 
     def __repr__(self) -> str:
         return f"<rule {self.name}/{self.arity}: {self.text}>"
 
+    def format(self, names: Sequence[str], latex: bool = False) -> str:
+        """The op applied to operands called ``names``: ``v₁ · v₂``, ``exp(v₁)``."""
+        if self.display is not None:
+            return self.display(names, latex)
+        return (self.latex if latex else self.text).format(*names)
+
+    def format_partial(self, i: int, names: Sequence[str], out: str, latex: bool = False) -> str:
+        """∂out/∂(operand i), written with the operands' and the output's names."""
+        if self.display_partial is not None:
+            return self.display_partial(names, i, latex)
+        template = (self.partials_latex if latex else self.partials_text)[i]
+        return template.format(*names, out=out)
+
+    @property
+    def short(self) -> str:
+        """The op's name in a graph picture: ``·``, ``exp``, ``σ``, ``Σ``."""
+        if self.symbol:
+            return self.symbol
+        bare = self.text.replace("{0}", "").replace("{1}", "").replace(" ", "").strip("()")
+        return bare if bare and bare != "||" else self.name
+
+
+#: The arity of a rule that takes any number of operands. Its node keeps them as a tuple, and
+#: its one partials function returns every ∂v/∂xᵢ at once: ``d(xs, out) -> sequence``.
+VARIADIC = -1
 
 # Sources: nodes with no operands. An INPUT is a variable (an input or a parameter) and
 # collects a gradient; a CONST is a number that an op met in an expression such as ``x * 2``.
@@ -73,7 +105,11 @@ RULES: dict[str, Rule] = {}
 def _register(rule: Rule) -> Rule:
     if rule.name in RULES:
         raise ValueError(f"rule {rule.name!r} is registered twice")
-    if rule.arity != len(rule.partials):
+    if rule.arity == VARIADIC:
+        if len(rule.partials) != 1 or rule.display is None or rule.display_partial is None:
+            raise ValueError(f"variadic rule {rule.name!r} needs one partials function that "
+                             "returns them all, and display functions")
+    elif rule.arity != len(rule.partials):
         raise ValueError(
             f"rule {rule.name!r}: arity {rule.arity} but {len(rule.partials)} partials"
         )
@@ -383,4 +419,58 @@ RELU = _register(Rule(
     (_step,),
     "relu({0})", r"\operatorname{{relu}}({0})", ("[{0} > 0]",), (r"[{0} > 0]",),
     doc="v = max(0, x);  ∂v/∂x = 1 if x > 0 else 0, with relu′(0) = 0 (a subgradient).",
+))
+
+# ---------------------------------------------------------------------------------------------
+# Variadic: sums and weighted sums, one node however many terms
+# ---------------------------------------------------------------------------------------------
+
+
+def _sum_display(names: Sequence[str], latex: bool) -> str:
+    return " + ".join(names)
+
+
+SUM = _register(Rule(
+    "sum", VARIADIC, lambda *xs: sum(xs),
+    (lambda xs, out: [1.0] * len(xs),),
+    "Σ", r"\sum", symbol="Σ",
+    display=_sum_display,
+    display_partial=lambda names, i, latex: "1",
+    doc="v = x₁ + … + xₙ;  ∂v/∂xᵢ = 1.  One node for a sum of any length.",
+))
+
+
+def _dot_primal(*xs: float) -> float:
+    n = len(xs) // 2
+    return sum(map(operator.mul, xs[:n], xs[n:2 * n]), xs[-1])
+
+
+def _dot_partials(xs: Sequence[Any], out: Any) -> list[Any]:
+    # operands are (w₁ … wₙ, a₁ … aₙ, b): ∂z/∂wₖ = aₖ, ∂z/∂aₖ = wₖ, ∂z/∂b = 1
+    n = len(xs) // 2
+    return [*xs[n:2 * n], *xs[:n], 1.0]
+
+
+def _dot_display(names: Sequence[str], latex: bool) -> str:
+    n = len(names) // 2
+    times = r" \cdot " if latex else "·"
+    terms = [f"{w}{times}{a}" for w, a in zip(names[:n], names[n:2 * n], strict=True)]
+    return " + ".join([*terms, names[-1]])
+
+
+def _dot_display_partial(names: Sequence[str], i: int, latex: bool) -> str:
+    n = len(names) // 2
+    if i == 2 * n:
+        return "1"
+    return names[i + n] if i < n else names[i - n]
+
+
+DOT = _register(Rule(
+    "dot", VARIADIC, _dot_primal,
+    (_dot_partials,),
+    "w·a + b", r"w \cdot a + b", symbol="Σ w·a + b",
+    display=_dot_display,
+    display_partial=_dot_display_partial,
+    doc="z = Σₖ wₖaₖ + b, a neuron's weighted input, as one node;  ∂z/∂wₖ = aₖ, "
+    "∂z/∂aₖ = wₖ, ∂z/∂b = 1.  Operands: w₁ … wₙ, a₁ … aₙ, b.",
 ))

@@ -195,14 +195,11 @@ class Trace:
     def _definition(self, node: Value, fmt: _Format) -> str:
         if node._op is INPUT:
             return fmt.label(node.label) if node.label is not None else fmt.number(node.data)
-        template = node._op.latex if fmt.latex else node._op.text
-        return template.format(*(self._name(p, fmt) for p in operands(node)))
+        return node._op.format([self._name(p, fmt) for p in operands(node)], fmt.latex)
 
     def _partial(self, node: Value, position: int, fmt: _Format) -> str:
-        rule = node._op
-        template = (rule.partials_latex if fmt.latex else rule.partials_text)[position]
         names = [self._name(p, fmt) for p in operands(node)]
-        return template.format(*names, out=self._name(node, fmt))
+        return node._op.format_partial(position, names, self._name(node, fmt), fmt.latex)
 
     def _tangent(self, row: TangentRow, fmt: _Format) -> str:
         node = row.node

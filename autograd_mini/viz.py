@@ -29,7 +29,7 @@ import graphviz
 from ._graph import operands, topological_order, wengert
 from .engine import Value, local_partial
 from .forward import forward_sweep
-from .rules import CONST, INPUT, Rule
+from .rules import CONST, INPUT
 from .trace import Trace, node_name
 
 __all__ = [
@@ -62,12 +62,6 @@ class RenderError(RuntimeError):
 # ---------------------------------------------------------------------------------------------
 # DOT
 # ---------------------------------------------------------------------------------------------
-
-
-def _symbol(rule: Rule) -> str:
-    """The op's short name for its node: the rule's template without its operands."""
-    bare = rule.text.replace("{0}", "").replace("{1}", "").replace(" ", "").strip("()")
-    return bare if bare and bare != "||" else rule.name
 
 
 def _number(x: float) -> str:
@@ -137,7 +131,7 @@ def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
                  fillcolor=fill, penwidth="2.5" if v is highlight else "1")
         if v._op.arity:
             op_name = f"{name}_op"
-            dot.node(op_name, graphviz.nohtml(_symbol(v._op)), shape="circle", width="0.3",
+            dot.node(op_name, graphviz.nohtml(v._op.short), shape="circle", width="0.3",
                      fontsize="14",
                      fixedsize="false", margin="0.02")
             dot.edge(op_name, name)

@@ -390,3 +390,15 @@ def test_against_pytorch() -> None:
     assert close(ours[0], gx.item(), rel=1e-12)
     assert close(ours[1], gy.item(), rel=1e-12)
     assert close(hessian(f)(0.7, -1.2)[0][0], hxx.item(), rel=1e-10)
+
+
+def test_variadic_rules_in_every_mode_to_second_order() -> None:
+    from autograd_mini import dot, total
+
+    def neuron(w1: Any, w2: Any, a1: Any, a2: Any, b: Any) -> Any:
+        return dot([w1, w2], [a1, a2], b).tanh() + total([w1 * a1, b, 1.0]).sigmoid()
+
+    assert check_grads(neuron, [0.3, -0.7, 1.1, 0.4, 0.2], order=2)
+    # f = (p·q)² by hand: ∂²f/∂p² = 2q², ∂²f/∂p∂q = 4pq
+    h = hessian(lambda p, q: dot([p], [q]) * dot([q], [p]))(2.0, 3.0)
+    assert h == [[18.0, 24.0], [24.0, 8.0]]

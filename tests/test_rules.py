@@ -156,8 +156,12 @@ CASES: dict[str, Case] = {
 }
 
 
+#: Rules that take any number of operands, tested by hand below the fixed-arity ones.
+VARIADIC_CASES = {"sum", "dot"}
+
+
 def test_every_rule_has_a_hand_written_case() -> None:
-    assert set(RULES) == set(CASES)
+    assert set(RULES) == set(CASES) | VARIADIC_CASES
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -440,3 +444,63 @@ def test_ops_without_domain_restrictions_accept_edge_values() -> None:
         for p in (0.0, -0.0, 1e300, -1e300, 1e-300):
             args = [Value(p)] * CASES[name].arity
             apply_rule(RULES[name], *args)
+
+
+# ---------------------------------------------------------------------------------------------
+# Variadic rules: z = Σ xᵢ and z = Σ wₖaₖ + b, one node each
+# ---------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(floats(-1e3, 1e3), min_size=1, max_size=6))
+def test_sum_by_hand(xs: list[float]) -> None:
+    from autograd_mini import total
+
+    values = [Value(x) for x in xs]
+    z = total(values)
+    assert len(z.parents) == len(xs)
+    assert close(z.data, math.fsum(xs)) or math.isclose(z.data, math.fsum(xs), abs_tol=1e-9)
+    z.backward()
+    assert all(v.grad == 1.0 for v in values)  # ∂(Σx)/∂xᵢ = 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 5).flatmap(
+    lambda n: st.tuples(st.lists(floats(-10, 10), min_size=n, max_size=n),
+                        st.lists(floats(-10, 10), min_size=n, max_size=n), floats(-10, 10))))
+def test_dot_by_hand(case: tuple[list[float], list[float], float]) -> None:
+    from autograd_mini import dot
+
+    ws, xs, b = case
+    w = [Value(v) for v in ws]
+    a = [Value(v) for v in xs]
+    bias = Value(b)
+    z = dot(w, a, bias)
+    assert z.op == "dot"
+    assert len(z.parents) == 2 * len(ws) + 1  # one node, 2n + 1 edges
+    want = math.fsum([*(wk * ak for wk, ak in zip(ws, xs, strict=True)), b])
+    assert math.isclose(z.data, want, rel_tol=1e-12, abs_tol=1e-9)
+    z.backward()
+    for k in range(len(ws)):
+        assert w[k].grad == xs[k]  # ∂z/∂wₖ = aₖ
+        assert a[k].grad == ws[k]  # ∂z/∂aₖ = wₖ
+    assert bias.grad == 1.0  # ∂z/∂b = 1
+
+
+def test_dot_with_a_shared_operand_and_constants() -> None:
+    from autograd_mini import dot
+
+    x = Value(3.0)
+    z = dot([x, 2.0], [x, x], 1.0)  # x² + 2x + 1
+    z.backward()
+    assert z.data == 16.0
+    assert x.grad == 8.0  # 2x + 2
+
+
+def test_dot_checks_its_lengths() -> None:
+    from autograd_mini import dot
+
+    with pytest.raises(ValueError, match="2 weights but 1 inputs"):
+        dot([1.0, 2.0], [Value(1.0)])
+    with pytest.raises(TypeError, match="operand 1 must be a Value or a number, not str"):
+        dot([1.0, "w"], [Value(1.0), Value(2.0)])  # type: ignore[list-item]

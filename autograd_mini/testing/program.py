@@ -44,7 +44,7 @@ class Program:
                 rule = RULES.get(ins.op)
                 if rule is None:
                     raise ValueError(f"instruction {here}: unknown op {ins.op!r}")
-                if len(ins.args) != rule.arity:
+                if rule.arity >= 0 and len(ins.args) != rule.arity:
                     raise ValueError(f"instruction {here}: {ins.op} takes {rule.arity} "
                                      f"operand(s), got {len(ins.args)}")
             if any(not 0 <= a < here for a in ins.args):
@@ -97,6 +97,10 @@ class Program:
             "tanh": sp.tanh,
             "sigmoid": lambda a: 1 / (1 + sp.exp(-a)),
             "relu": lambda a: sp.Max(0, a),
+            "sum": lambda *xs: sp.Add(*xs),
+            "dot": lambda *xs: sp.Add(*(w * a for w, a in zip(xs[: len(xs) // 2],
+                                                               xs[len(xs) // 2: -1],
+                                                               strict=True)), xs[-1]),
         }
 
         def apply(op: str, *args: Any) -> Any:
@@ -115,7 +119,7 @@ class Program:
                 names.append(repr(ins.value))
                 continue
             name = f"v{self.n_inputs + k}"
-            lines.append(f"{name} = {RULES[ins.op].text.format(*(names[a] for a in ins.args))}")
+            lines.append(f"{name} = {RULES[ins.op].format([names[a] for a in ins.args])}")
             names.append(name)
         lines.append(f"return {names[self.output]}")
         return "\n".join(lines)
