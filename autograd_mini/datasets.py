@@ -325,7 +325,7 @@ def circles(n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: Seed =
 
 
 def spirals(
-    n: int = 100, noise: float = 0.1, turns: float = 1.5, classes: int = 2, seed: Seed = 0
+    n: int = 100, noise: float = 0.05, turns: float = 1.5, classes: int = 2, seed: Seed = 0
 ) -> Dataset:
     """``classes`` interleaved Archimedean spirals, each turned by 2π/classes from the last.
 
