@@ -19,6 +19,7 @@ import argparse
 import math
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from .engine import Value
 
@@ -112,6 +113,168 @@ def _pictures(root: Value, args: argparse.Namespace) -> None:
         raise UsageError(str(error)) from None
 
 
+@dataclass(frozen=True)
+class Task:
+    """The defaults of ``train`` for one dataset; each reaches its accuracy target with its
+    seed (tests/test_cli.py checks that)."""
+
+    hidden: tuple[int, ...]
+    activation: str
+    output: str
+    loss: str
+    optimizer: str
+    lr: float
+    epochs: int
+    batch: int | None
+    init: str = "uniform"
+
+
+TASKS = {
+    # seed 004's network: [2, 2, 1] sigmoid, cross-entropy, W and b from N(0, 1), lr 1
+    "xor": Task((2,), "sigmoid", "sigmoid", "bce", "sgd", 1.0, 1000, None, init="normal"),
+    "moons": Task((16, 16), "relu", "linear", "hinge", "adam", 0.05, 60, 32),
+    "circles": Task((16, 16), "relu", "linear", "hinge", "adam", 0.05, 60, 32),
+    # seed 001: a hidden layer and softmax + cross-entropy on iris
+    "iris": Task((8,), "tanh", "softmax", "cross_entropy", "adam", 0.01, 150, 16),
+}
+
+
+def _hidden(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a list of sizes such as 16,16") from None
+    if any(size < 1 for size in sizes):
+        raise argparse.ArgumentTypeError(f"layer sizes must be positive: {text!r}")
+    return sizes
+
+
+def _positive_int(text: str) -> int:
+    value = _positive_float(text)
+    if not value.is_integer():
+        raise argparse.ArgumentTypeError(f"{text} is not a whole number")
+    return int(value)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text} must be a positive number")
+    return value
+
+
+def _train(args: argparse.Namespace) -> str:
+    from . import datasets, nn
+    from .optim import SGD, Adam, accuracy, fit
+
+    task = TASKS[args.task]
+    if args.task == "xor":
+        train_set = test_set = datasets.xor()
+    else:
+        data = datasets.iris() if args.task == "iris" else getattr(datasets, args.task)(
+            n=200, seed=args.seed)
+        train_set, test_set = datasets.train_test_split(data, 0.2, seed=args.seed)
+        if args.task == "iris":
+            train_set, test_set = datasets.standardize(train_set, test_set)
+
+    def targets(d: datasets.Dataset) -> list[list[float]]:
+        if task.loss == "hinge":
+            return [[s] for s in d.signs()]
+        if task.loss == "cross_entropy":
+            return d.one_hot()
+        return [[float(label)] for label in d.y]
+
+    hidden = args.hidden or task.hidden
+    model = nn.MLP(len(train_set.X[0]), [*hidden, len(targets(train_set)[0])],
+                   activation=task.activation, output=task.output, seed=args.seed,
+                   init=task.init)
+    lr = args.lr or task.lr
+    optimizer = (SGD(model.parameters(), lr=lr) if task.optimizer == "sgd"
+                 else Adam(model.parameters(), lr=lr))
+    epochs = args.epochs or task.epochs
+    history = fit(model, train_set.X, targets(train_set), task.loss, optimizer, epochs=epochs,
+                  batch_size=task.batch, seed=args.seed)
+
+    def score(d: datasets.Dataset) -> float:
+        right = sum(accuracy(task.loss, model.predict(x), t)
+                    for x, t in zip(d.X, targets(d), strict=True))
+        return 100.0 * right / len(d)
+
+    lines = [f"{model!r}, {task.loss}, {epochs} epochs of {task.optimizer} (lr {lr:g})",
+             f"final loss: {history.loss[-1]:.6g}",
+             f"train accuracy: {score(train_set):.1f}%",
+             f"test accuracy: {score(test_set):.1f}%"
+             + (" (the four XOR points)" if args.task == "xor" else "")]
+    if args.save:
+        nn.save(model, args.save)
+        lines.append(f"saved the model to {args.save}")
+    if args.plot:
+        _plot(model, train_set, history.loss, args.plot, task.loss)
+        lines.append(f"wrote {args.plot}")
+    return "\n".join(lines)
+
+
+def _plot(model: object, data: object, losses: list[float], path: str, loss: str) -> None:
+    try:
+        import matplotlib
+    except ImportError:
+        raise UsageError("--plot needs matplotlib: pip install 'autograd-mini[plot]'") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .datasets import Dataset
+    from .nn import MLP
+
+    assert isinstance(model, MLP)
+    assert isinstance(data, Dataset)
+    two_d = len(data.X[0]) == 2
+    fig, axes = plt.subplots(1, 2 if two_d else 1, figsize=(10 if two_d else 5, 4))
+    ax_loss = axes[0] if two_d else axes
+    ax_loss.plot(range(1, len(losses) + 1), losses)
+    ax_loss.set(xlabel="epoch", ylabel=f"mean {loss} loss", title="Training loss")
+    if two_d:
+        xs = [p[0] for p in data.X]
+        ys = [p[1] for p in data.X]
+        x0, x1 = min(xs) - 0.5, max(xs) + 0.5
+        y0, y1 = min(ys) - 0.5, max(ys) + 0.5
+        steps = 60
+        gx = [x0 + (x1 - x0) * i / steps for i in range(steps + 1)]
+        gy = [y0 + (y1 - y0) * i / steps for i in range(steps + 1)]
+        threshold = 0.0 if loss == "hinge" else 0.5
+        grid = [[model.predict([a, b])[0] - threshold for a in gx] for b in gy]
+        ax = axes[1]
+        ax.contourf(gx, gy, grid, levels=[-1e9, 0.0, 1e9], colors=["#cfe8ff", "#ffe3b3"])
+        ax.contour(gx, gy, grid, levels=[0.0], colors="k", linewidths=1)
+        ax.scatter(xs, ys, c=data.y, cmap="coolwarm", edgecolors="k", s=20)
+        ax.set(title="Decision boundary", xlabel=data.feature_names[0],
+               ylabel=data.feature_names[1])
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _explain(args: argparse.Namespace) -> str:
+    from . import nn
+    from .report import explain
+
+    if args.model:
+        try:
+            model = nn.load(args.model)
+        except (OSError, ValueError) as error:
+            raise UsageError(str(error)) from None
+    else:  # seed 004's XOR network
+        model = nn.MLP(2, [2, 1], activation="sigmoid", output="sigmoid", seed=0, init="normal")
+    try:
+        x = [float(v) for v in args.x.split(",")]
+        y = [float(v) for v in args.y.split(",")]
+        return str(explain(model, x, y, args.loss))
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autograd-mini",
@@ -133,6 +296,26 @@ def _parser() -> argparse.ArgumentParser:
     trace.add_argument("--png", metavar="FILE", help="draw the graph, after backward, as PNG")
     trace.add_argument("--steps", metavar="FILE.html",
                        help="write the backward pass step by step as one HTML page")
+    train = commands.add_parser("train", help="train an MLP on a small dataset",
+                                description="Train an MLP and print its final accuracies.")
+    train.add_argument("task", choices=sorted(TASKS))
+    train.add_argument("--epochs", type=_positive_int, help="passes over the training set")
+    train.add_argument("--lr", type=_positive_float, help="learning rate")
+    train.add_argument("--seed", type=int, default=0, help="seed of the data and the weights")
+    train.add_argument("--hidden", type=_hidden, help="hidden layer sizes, such as 16,16")
+    train.add_argument("--save", metavar="FILE.json", help="save the trained model")
+    train.add_argument("--plot", metavar="FILE.png",
+                       help="plot the loss and, for 2-D data, the decision boundary")
+    explain = commands.add_parser(
+        "explain", help="node-level adjoints beside the layer-wise backprop equations",
+        description="Run one sample through a network and print, per layer, neuron and input, "
+        "z, a, δ, ∂C/∂W and ∂C/∂b from the engine beside the closed-form equations. Without "
+        "--model it uses seed 004's [2, 2, 1] sigmoid network.")
+    explain.add_argument("--model", metavar="FILE.json", help="a model saved by train --save")
+    explain.add_argument("--x", default="1,0", help="the input, such as 1,0")
+    explain.add_argument("--y", default="1", help="the target, such as 1 or 0,1,0")
+    explain.add_argument("--loss", default="bce",
+                         choices=("squared_error", "mse", "bce", "cross_entropy", "hinge"))
     demo = commands.add_parser("demo", help="the seed-002 function and its gradient")
     demo.add_argument("--x1", type=float, default=2.0, help="value of x1 (default 2)")
     demo.add_argument("--x2", type=float, default=5.0, help="value of x2 (default 5)")
@@ -146,11 +329,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "trace":
             print(_trace(args))
+        elif args.command == "train":
+            print(_train(args))
+        elif args.command == "explain":
+            print(_explain(args))
         elif args.command == "demo":
             print(_demo(args.x1, args.x2))
     except UsageError as error:
         print(f"autograd-mini {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away, as `| head` does: stop quietly
+        sys.stderr.close()
+        return 0
     return 0
 
 

@@ -146,3 +146,75 @@ def test_junk_expressions_only_ever_exit_with_0_or_2(text: str) -> None:
     except SystemExit as done:  # argparse: a text that looks like an option
         code = int(done.code or 0)
     assert code in (0, 2)
+
+
+# -- autograd-mini train and explain -----------------------------------------------------------
+
+
+def _accuracies(out: str) -> tuple[float, float]:
+    def number(prefix: str) -> float:
+        line = next(row for row in out.splitlines() if row.startswith(prefix))
+        return float(line.split(":")[1].split("%")[0])
+
+    return number("train accuracy"), number("test accuracy")
+
+
+@pytest.mark.parametrize(("task", "train_at_least", "test_at_least"), [
+    ("xor", 100.0, 100.0),   # seed 004's [2, 2, 1] sigmoid network
+    ("moons", 98.0, 0.0),
+    ("circles", 98.0, 0.0),
+    ("iris", 0.0, 95.0),     # held out
+])
+def test_train_reaches_its_targets(capsys: pytest.CaptureFixture[str], task: str,
+                                   train_at_least: float, test_at_least: float) -> None:
+    code, out, _ = run(capsys, "train", task)
+    assert code == 0
+    train, test = _accuracies(out)
+    assert train >= train_at_least
+    assert test >= test_at_least
+
+
+def test_train_saves_plots_and_explain_reads_the_model(capsys: pytest.CaptureFixture[str],
+                                                       tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    model, plot = tmp_path / "xor.json", tmp_path / "xor.png"
+    code, out, _ = run(capsys, "train", "xor", "--epochs", "50", "--save", str(model),
+                       "--plot", str(plot))
+    assert code == 0
+    assert "1000" not in out.splitlines()[0]  # --epochs 50 was used
+    assert plot.read_bytes().startswith(b"\x89PNG")
+    code, out, _ = run(capsys, "explain", "--model", str(model), "--x", "0,1", "--y", "1")
+    assert code == 0
+    assert "largest difference between engine and closed form" in out
+    difference = float(out.split("closed form: ")[1].split()[0])
+    assert difference < 1e-12
+    assert len(out.strip().splitlines()) == 2 + 1 + 6  # summary, blank, header, 6 weights
+
+
+def test_explain_default_is_the_seed_004_network(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "explain")
+    assert code == 0
+    assert out.startswith("MLP(2 → 2 sigmoid → 1 sigmoid) with bce")
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["explain", "--model", "/nonexistent/model.json"], "No such file"),
+    (["explain", "--x", "1,0,5"], "takes 2 inputs, got 3"),
+    (["explain", "--x", "a,b"], "could not convert"),
+])
+def test_explain_errors(capsys: pytest.CaptureFixture[str], argv: list[str],
+                        message: str) -> None:
+    code, out, err = run(capsys, *argv)
+    assert out == ""
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_train_rejects_bad_options(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["train", "mnist"], ["train", "xor", "--lr", "-1"],
+                 ["train", "xor", "--hidden", "16,x"], ["train", "xor", "--epochs", "2.5"]):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 2
+    assert "invalid" in capsys.readouterr().err

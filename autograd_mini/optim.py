@@ -1,0 +1,155 @@
+"""Optimisers and the training loop.
+
+``SGD`` (with optional momentum) and ``Adam`` update ``p.data`` from ``p.grad`` under
+:func:`~autograd_mini.no_grad`. :func:`fit` runs epochs of mini-batches: forward, the mean
+loss over the batch, ``zero_grad``, ``backward`` and a step, and returns the loss and accuracy
+of every epoch.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .engine import Value, no_grad, total
+from .losses import Loss, get
+from .nn import MLP
+
+__all__ = ["SGD", "Adam", "History", "Optimizer", "accuracy", "fit"]
+
+
+class Optimizer:
+    """Holds the parameters; ``step()`` updates them, ``zero_grad()`` clears their grads."""
+
+    def __init__(self, parameters: Iterable[Value], lr: float) -> None:
+        self.parameters = list(parameters)
+        if not self.parameters:
+            raise ValueError("the optimiser got no parameters")
+        if not lr > 0:
+            raise ValueError(f"learning rate must be positive, not {lr}")
+        self.lr = lr
+
+    def zero_grad(self) -> None:
+        for p in self.parameters:
+            p.grad = 0.0
+
+    def step(self) -> None:
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """p ← p − lr·v with v ← μ·v + ∇p (plain gradient descent when μ = 0)."""
+
+    def __init__(self, parameters: Iterable[Value], lr: float = 0.1,
+                 momentum: float = 0.0) -> None:
+        super().__init__(parameters, lr)
+        self.momentum = momentum
+        self._velocity = [0.0] * len(self.parameters)
+
+    def step(self) -> None:
+        with no_grad():
+            for i, p in enumerate(self.parameters):
+                v = self.momentum * self._velocity[i] + p.grad
+                self._velocity[i] = v
+                p.data -= self.lr * v
+
+
+class Adam(Optimizer):
+    """Adam (Kingma and Ba): bias-corrected running means of the gradient and its square,
+    p ← p − lr·m̂/(√v̂ + ε)."""
+
+    def __init__(self, parameters: Iterable[Value], lr: float = 0.01,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
+        super().__init__(parameters, lr)
+        self.betas = betas
+        self.eps = eps
+        self._m = [0.0] * len(self.parameters)
+        self._v = [0.0] * len(self.parameters)
+        self._t = 0
+
+    def step(self) -> None:
+        b1, b2 = self.betas
+        self._t += 1
+        c1, c2 = 1.0 - b1**self._t, 1.0 - b2**self._t
+        with no_grad():
+            for i, p in enumerate(self.parameters):
+                g = p.grad
+                self._m[i] = b1 * self._m[i] + (1.0 - b1) * g
+                self._v[i] = b2 * self._v[i] + (1.0 - b2) * g * g
+                p.data -= self.lr * (self._m[i] / c1) / (math.sqrt(self._v[i] / c2) + self.eps)
+
+
+def accuracy(loss_name: str, outputs: Sequence[float], target: Sequence[float]) -> bool:
+    """Whether one prediction is right, in the sense the loss implies: the sign of the score
+    for hinge, a > ½ for BCE, the largest output for several outputs, and for one regression
+    output the nearer of 0 and 1."""
+    if loss_name == "hinge":
+        return (outputs[0] > 0) == (target[0] > 0)
+    if len(outputs) == 1:
+        return (outputs[0] > 0.5) == (target[0] > 0.5)
+    return max(range(len(outputs)), key=outputs.__getitem__) == max(
+        range(len(target)), key=target.__getitem__)
+
+
+@dataclass
+class History:
+    """The mean training loss and the training accuracy after each epoch."""
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+
+
+def _progress(epochs: int) -> Any:
+    """A tqdm bar on a terminal when tqdm is installed; otherwise nothing."""
+    if not sys.stderr.isatty():
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=epochs, unit="epoch", leave=False)
+
+
+def fit(model: MLP, X: Sequence[Sequence[float]], y: Sequence[Sequence[float]],  # noqa: N803
+        loss: str | Loss, optimizer: Optimizer, epochs: int = 100,
+        batch_size: int | None = None, seed: int = 0,
+        regularization: Callable[[], Value] | None = None) -> History:
+    """Train ``model`` on inputs ``X`` and targets ``y`` (one list of floats per sample).
+
+    Each step takes a mini-batch of ``batch_size`` samples (all of them when None), reshuffled
+    every epoch from ``seed``, and minimises the mean loss over the batch (plus
+    ``regularization()``, such as ``lambda: losses.l2(model.parameters(), 1e-4)``).
+    """
+    if len(X) != len(y) or not X:
+        raise ValueError(f"fit: {len(X)} inputs but {len(y)} targets")
+    name, loss_fn = get(loss)
+    rng = random.Random(seed)
+    order = list(range(len(X)))
+    size = batch_size or len(X)
+    history = History()
+    bar = _progress(epochs)
+    for _ in range(epochs):
+        rng.shuffle(order)
+        epoch_loss = 0.0
+        for start in range(0, len(order), size):
+            batch = order[start:start + size]
+            cost = total([loss_fn(model(X[i]), y[i]) for i in batch]) / len(batch)
+            if regularization is not None:
+                cost = cost + regularization()
+            optimizer.zero_grad()
+            cost.backward()
+            optimizer.step()
+            epoch_loss += cost.data * len(batch)
+        history.loss.append(epoch_loss / len(X))
+        right = sum(accuracy(name, model.predict(X[i]), y[i]) for i in range(len(X)))
+        history.accuracy.append(right / len(X))
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{history.loss[-1]:.4g}", acc=f"{history.accuracy[-1]:.3f}")
+    if bar is not None:
+        bar.close()
+    return history
