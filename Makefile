@@ -22,6 +22,8 @@ demo: $(STAMP)
 	@mkdir -p out
 	$(BIN)/autograd-mini trace $(SEED_002) --at x1=2 x2=5 --wrt x1 \
 		--svg out/seed002.svg --png out/seed002.png --steps out/seed002-steps.html
+	$(BIN)/autograd-mini train xor --save out/xor.json --plot out/xor.png
+	$(BIN)/autograd-mini explain --model out/xor.json --x 1,0 --y 1
 
 test: lint typecheck pytest
 
