@@ -60,7 +60,12 @@ def bce(outputs: Sequence[Value], target: Sequence[float]) -> Value:
         if a.op != "sigmoid":
             raise ValueError("bce needs sigmoid outputs (MLP(..., output='sigmoid'))")
         z = a.parents[0]
-        terms.append(y * _softplus(-z) + (1.0 - y) * _softplus(z))
+        # a term whose weight is exactly 0 (y ∈ {0, 1}) is left out: same value and gradient,
+        # half the graph to look at
+        if y != 0.0:
+            terms.append(y * _softplus(-z))
+        if y != 1.0:
+            terms.append((1.0 - y) * _softplus(z))
     return total(terms)
 
 
