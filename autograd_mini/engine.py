@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from numbers import Real
+from operator import attrgetter
 from typing import Any, Union, cast
 
 from . import _graph
@@ -69,6 +70,8 @@ __all__ = [
 Operand = Union["Value", float, int]
 
 _grad_enabled: ContextVar[bool] = ContextVar("autograd_mini.grad_enabled", default=True)
+#: Set while autograd_mini.compile traces a function: a Value used as a bool is then refused.
+_compiling: ContextVar[bool] = ContextVar("autograd_mini.compiling", default=False)
 _is_recording = _grad_enabled.get
 
 
@@ -294,6 +297,14 @@ class Value:
 
     def __rpow__(self, other: Operand) -> Value:  # other ** self
         return _binary(POW, other, self)
+
+    def __bool__(self) -> bool:
+        # NOTE: outside compile a Value is true, as any object; while compile traces, a branch
+        # on a Value would freeze one path into the trace, so it is refused.
+        if _compiling.get():
+            raise TypeError("a Value was used as a Python bool while compiling: the trace "
+                            "would hold one branch only; use an op (relu, abs) instead")
+        return True
 
     def __neg__(self) -> Value:
         return _unary(NEG, self)
@@ -533,17 +544,24 @@ def apply_rule(rule: Rule, *operands: Operand) -> Value:
     return result
 
 
+_VALUES_ONLY = {Value}
+_data = attrgetter("data")
+
+
 def _variadic(rule: Rule, operands: Sequence[Any]) -> Value:
-    args = []
-    for k, o in enumerate(operands):
-        v = o if type(o) is Value else _operand(o)
-        if v is None:
-            raise TypeError(f"{rule.name}: operand {k} must be a Value or a number, "
-                            f"not {type(o).__name__}")
-        args.append(v)
-    out = rule.primal(*(v.data for v in args))
+    args = tuple(operands)
+    if set(map(type, args)) != _VALUES_ONLY:  # coerce numbers; the fast path skips this loop
+        coerced = []
+        for k, o in enumerate(args):
+            v = o if type(o) is Value else _operand(o)
+            if v is None:
+                raise TypeError(f"{rule.name}: operand {k} must be a Value or a number, "
+                                f"not {type(o).__name__}")
+            coerced.append(v)
+        args = tuple(coerced)
+    out = rule.primal(*map(_data, args))
     if _is_recording():
-        return _node(rule, out, tuple(args), None)
+        return _node(rule, out, args, None)
     return _node(INPUT, out, None, None)
 
 
@@ -725,10 +743,11 @@ def _reverse_pass(root: Value) -> None:
                     if not a._n:
                         push(a)
         else:  # variadic: all partials at once, then the same step for every operand
-            for p, dp in zip(a, d[0]([p.data for p in a], v.data), strict=True):
-                if p._op is not CONST:
+            for p, dp in zip(a, d[0](list(map(_data, a)), v.data)):  # noqa: B905 (hot loop)
+                op = p._op
+                if op is not CONST:
                     p.grad += g * dp
-                    if p._op.arity:
+                    if op.arity:
                         p._n -= 1
                         if not p._n:
                             push(p)

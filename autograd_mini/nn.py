@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .engine import Value, dot, no_grad, total
+from .engine import _operand as _engine_operand
 
 __all__ = [
     "ACTIVATIONS", "MLP", "Layer", "Module", "Neuron", "Probabilities", "load", "save",
@@ -40,6 +41,13 @@ FORMAT = "autograd_mini.mlp"
 VERSION = 1
 
 Input = Sequence[Value | float]
+
+
+def _constant(x: float) -> Value:
+    v = _engine_operand(x)
+    if v is None:
+        raise TypeError(f"inputs must be numbers or Values, not {type(x).__name__}")
+    return v
 
 
 def _activate(z: Value, activation: str) -> Value:
@@ -225,7 +233,8 @@ class MLP(Module):
         ]
 
     def __call__(self, x: Input) -> list[Value]:
-        out: Sequence[Value | float] = x
+        # NOTE: numbers become constant nodes once here, not once per neuron of the first layer
+        out: Sequence[Value | float] = [v if isinstance(v, Value) else _constant(v) for v in x]
         for layer in self.layers:
             out = layer(out)
         return out if isinstance(out, Probabilities) else [v for v in out if isinstance(v, Value)]

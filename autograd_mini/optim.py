@@ -117,12 +117,16 @@ def _progress(epochs: int) -> Any:
 def fit(model: MLP, X: Sequence[Sequence[float]], y: Sequence[Sequence[float]],  # noqa: N803
         loss: str | Loss, optimizer: Optimizer, epochs: int = 100,
         batch_size: int | None = None, seed: int = 0,
-        regularization: Callable[[], Value] | None = None) -> History:
+        regularization: Callable[[], Value] | None = None, compiled: bool = False) -> History:
     """Train ``model`` on inputs ``X`` and targets ``y`` (one list of floats per sample).
 
     Each step takes a mini-batch of ``batch_size`` samples (all of them when None), reshuffled
     every epoch from ``seed``, and minimises the mean loss over the batch (plus
     ``regularization()``, such as ``lambda: losses.l2(model.parameters(), 1e-4)``).
+
+    With ``compiled=True`` (full batches only) the step is traced once by
+    :func:`autograd_mini.compile.compile` and then run as straight-line float code, with the
+    same results; see that module for the contract.
     """
     if len(X) != len(y) or not X:
         raise ValueError(f"fit: {len(X)} inputs but {len(y)} targets")
@@ -131,19 +135,37 @@ def fit(model: MLP, X: Sequence[Sequence[float]], y: Sequence[Sequence[float]], 
     order = list(range(len(X)))
     size = batch_size or len(X)
     history = History()
+
+    def batch_cost(batch: Sequence[int]) -> Value:
+        cost = total([loss_fn(model(X[i]), y[i]) for i in batch]) / len(batch)
+        return cost + regularization() if regularization is not None else cost
+
+    step = None
+    if compiled:
+        if size < len(X):
+            raise ValueError("fit: compiled=True traces one fixed graph, so it needs full "
+                             "batches (batch_size=None)")
+        from .compile import compile as compile_trace
+
+        parameters = model.parameters()
+        step = compile_trace(lambda *_: batch_cost(order), parameters)
     bar = _progress(epochs)
     for _ in range(epochs):
         rng.shuffle(order)
         epoch_loss = 0.0
         for start in range(0, len(order), size):
             batch = order[start:start + size]
-            cost = total([loss_fn(model(X[i]), y[i]) for i in batch]) / len(batch)
-            if regularization is not None:
-                cost = cost + regularization()
             optimizer.zero_grad()
-            cost.backward()
+            if step is not None:
+                value, grads = step(*(p.data for p in parameters))
+                for p, g in zip(parameters, grads, strict=True):
+                    p.grad = g
+            else:
+                cost = batch_cost(batch)
+                cost.backward()
+                value = cost.data
             optimizer.step()
-            epoch_loss += cost.data * len(batch)
+            epoch_loss += value * len(batch)
         history.loss.append(epoch_loss / len(X))
         right = sum(accuracy(name, model.predict(X[i]), y[i]) for i in range(len(X)))
         history.accuracy.append(right / len(X))

@@ -63,6 +63,12 @@ class Rule:
         default=None, repr=False)
     #: A short name for the op's node in graph pictures (default: the template without operands).
     symbol: str = ""
+    #: Python expressions for the compiled trace (:mod:`autograd_mini.compile`) on floats, with
+    #: ``{0}``, ``{1}`` (or, for a variadic rule, a function of the operands' names) and
+    #: ``{out}``. A rule without them, or with a domain, compiles to calls of its own functions.
+    code: str | Callable[[Sequence[str]], str] = field(default="", repr=False)
+    partials_code: tuple[str, ...] | Callable[[Sequence[str], int], str] = field(
+        default=(), repr=False)
 
     def __repr__(self) -> str:
         return f"<rule {self.name}/{self.arity}: {self.text}>"
@@ -210,6 +216,7 @@ ADD = _register(Rule(
     (lambda x, y, out: 1.0, lambda x, y, out: 1.0),
     "{0} + {1}", "{0} + {1}", ("1", "1"), ("1", "1"),
     doc="v = x + y;  ∂v/∂x = 1,  ∂v/∂y = 1",
+    code="{0} + {1}", partials_code=("1.0", "1.0"),
 ))
 
 SUB = _register(Rule(
@@ -217,6 +224,7 @@ SUB = _register(Rule(
     (lambda x, y, out: 1.0, lambda x, y, out: -1.0),
     "{0} − {1}", "{0} - {1}", ("1", "−1"), ("1", "-1"),
     doc="v = x − y;  ∂v/∂x = 1,  ∂v/∂y = −1",
+    code="{0} - {1}", partials_code=("1.0", "-1.0"),
 ))
 
 MUL = _register(Rule(
@@ -224,6 +232,7 @@ MUL = _register(Rule(
     (lambda x, y, out: y, lambda x, y, out: x),
     "{0} · {1}", r"{0} \cdot {1}", ("{1}", "{0}"), ("{1}", "{0}"),
     doc="v = x·y;  ∂v/∂x = y,  ∂v/∂y = x",
+    code="{0} * {1}", partials_code=("{1}", "{0}"),
 ))
 
 
@@ -286,6 +295,7 @@ POS = _register(Rule(
     "+{0}", "+{0}", ("1",), ("1",),
     doc="v = +x;  ∂v/∂x = 1.  The identity: a new node with the same value. The function "
     "transforms wrap Value arguments in it so that each transform has inputs of its own.",
+    code="{0}", partials_code=("1.0",),
 ))
 
 NEG = _register(Rule(
@@ -293,6 +303,7 @@ NEG = _register(Rule(
     (lambda x, out: -1.0,),
     "−{0}", "-{0}", ("−1",), ("-1",),
     doc="v = −x;  ∂v/∂x = −1",
+    code="-{0}", partials_code=("-1.0",),
 ))
 
 
@@ -307,6 +318,7 @@ ABS = _register(Rule(
     (_sign,),
     "|{0}|", r"\lvert {0} \rvert", ("sign({0})",), (r"\operatorname{{sign}}({0})",),
     doc="v = |x|;  ∂v/∂x = sign(x), with abs′(0) = 0 (a subgradient).",
+    code="abs({0})", partials_code=("(1.0 if {0} > 0.0 else (-1.0 if {0} < 0.0 else 0.0))",),
 ))
 
 # ---------------------------------------------------------------------------------------------
@@ -318,6 +330,7 @@ EXP = _register(Rule(
     (lambda x, out: out,),
     "exp({0})", r"\exp({0})", ("{out}",), ("{out}",),
     doc="v = eˣ;  ∂v/∂x = eˣ = v.  Overflow gives inf.",
+    code="_exp({0})", partials_code=("{out}",),
 ))
 
 
@@ -361,6 +374,7 @@ SIN = _register(Rule(
     (lambda x, out: cos(x),),
     "sin({0})", r"\sin {0}", ("cos({0})",), (r"\cos {0}",),
     doc="v = sin x;  ∂v/∂x = cos x",
+    code="_sin({0})", partials_code=("_cos({0})",),
 ))
 
 COS = _register(Rule(
@@ -368,6 +382,7 @@ COS = _register(Rule(
     (lambda x, out: -sin(x),),
     "cos({0})", r"\cos {0}", ("−sin({0})",), (r"-\sin {0}",),
     doc="v = cos x;  ∂v/∂x = −sin x",
+    code="_cos({0})", partials_code=("-_sin({0})",),
 ))
 
 TAN = _register(Rule(
@@ -375,6 +390,7 @@ TAN = _register(Rule(
     (lambda x, out: 1.0 + out * out,),
     "tan({0})", r"\tan {0}", ("1 + {out}²",), ("1 + {out}^2",),
     doc="v = tan x;  ∂v/∂x = 1 + tan²x = 1 + v²",
+    code="_tan({0})", partials_code=("1.0 + {out} * {out}",),
 ))
 
 # ---------------------------------------------------------------------------------------------
@@ -386,6 +402,7 @@ TANH = _register(Rule(
     (lambda x, out: 1.0 - out * out,),
     "tanh({0})", r"\tanh {0}", ("1 − {out}²",), ("1 - {out}^2",),
     doc="v = tanh x;  ∂v/∂x = 1 − tanh²x = 1 − v²",
+    code="_tanh({0})", partials_code=("1.0 - {out} * {out}",),
 ))
 
 
@@ -402,6 +419,7 @@ SIGMOID = _register(Rule(
     (lambda x, out: out * (1.0 - out),),
     "σ({0})", r"\sigma({0})", ("{out} · (1 − {out})",), (r"{out} (1 - {out})",),
     doc="v = σ(x) = 1/(1 + e⁻ˣ);  ∂v/∂x = σ(x)(1 − σ(x)) = v(1 − v)",
+    code="_sigmoid({0})", partials_code=("{out} * (1.0 - {out})",),
 ))
 
 
@@ -419,6 +437,8 @@ RELU = _register(Rule(
     (_step,),
     "relu({0})", r"\operatorname{{relu}}({0})", ("[{0} > 0]",), (r"[{0} > 0]",),
     doc="v = max(0, x);  ∂v/∂x = 1 if x > 0 else 0, with relu′(0) = 0 (a subgradient).",
+    code="({0} if {0} > 0.0 or {0} != {0} else 0.0)",
+    partials_code=("(1.0 if {0} > 0.0 else 0.0)",),
 ))
 
 # ---------------------------------------------------------------------------------------------
@@ -430,6 +450,14 @@ def _sum_display(names: Sequence[str], latex: bool) -> str:
     return " + ".join(names)
 
 
+def _sum_code(names: Sequence[str]) -> str:
+    return " + ".join(names)
+
+
+def _sum_partial_code(names: Sequence[str], i: int) -> str:
+    return "1.0"
+
+
 SUM = _register(Rule(
     "sum", VARIADIC, lambda *xs: sum(xs),
     (lambda xs, out: [1.0] * len(xs),),
@@ -437,6 +465,7 @@ SUM = _register(Rule(
     display=_sum_display,
     display_partial=lambda names, i, latex: "1",
     doc="v = x₁ + … + xₙ;  ∂v/∂xᵢ = 1.  One node for a sum of any length.",
+    code=_sum_code, partials_code=_sum_partial_code,
 ))
 
 
@@ -465,6 +494,17 @@ def _dot_display_partial(names: Sequence[str], i: int, latex: bool) -> str:
     return names[i + n] if i < n else names[i - n]
 
 
+def _dot_code(names: Sequence[str]) -> str:
+    n = len(names) // 2
+    return " + ".join([*(f"{w} * {a}" for w, a in zip(names[:n], names[n:2 * n], strict=True)),
+                       names[-1]])
+
+
+def _dot_partial_code(names: Sequence[str], i: int) -> str:
+    n = len(names) // 2
+    return "1.0" if i == 2 * n else (names[i + n] if i < n else names[i - n])
+
+
 DOT = _register(Rule(
     "dot", VARIADIC, _dot_primal,
     (_dot_partials,),
@@ -473,4 +513,5 @@ DOT = _register(Rule(
     display_partial=_dot_display_partial,
     doc="z = Σₖ wₖaₖ + b, a neuron's weighted input, as one node;  ∂z/∂wₖ = aₖ, "
     "∂z/∂aₖ = wₖ, ∂z/∂b = 1.  Operands: w₁ … wₙ, a₁ … aₙ, b.",
+    code=_dot_code, partials_code=_dot_partial_code,
 ))

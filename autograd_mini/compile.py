@@ -1,0 +1,205 @@
+"""The compiled trace: a graph written once as straight-line Python for its forward and
+backward pass.
+
+``compile(f, example_args)`` runs ``f`` once on Values, then writes the evaluation trace of the
+graph it built as code: one assignment per primal vᵢ in evaluation order, then one per adjoint
+step v̄ⱼ += v̄ᵢ·∂vᵢ/∂vⱼ in reverse, from the rule table's code templates. The result maps new
+argument values to ``(value, gradients)`` with plain floats and no node objects at all, which
+is as fast as Python arithmetic gets: the hand-written backprop of the same graph.
+
+The contract, as with ``jax.jit``: the trace is valid while ``f``'s Python control flow does not
+depend on the values. relu, abs and the other kinks are ops, not control flow, so they compile.
+A Value used as a Python ``bool`` while tracing is refused with :class:`CompileError`; code
+that reads ``.data`` to decide what to compute cannot be detected, and its choice at the
+example point is what is compiled. Values that ``f`` reads but does not take as arguments
+(closed-over parameters, say) are compiled as constants.
+
+Safety: the executed source is made only of the rule table's templates, generated variable
+names and numeric literals. Labels and other user strings never reach it.
+
+>>> step = compile(lambda x, y: x * y + x.sin(), [2.0, 3.0])
+>>> print(step.source)
+def compiled(x0, x1):
+    v1 = x0 * x1
+    v2 = _sin(x0)
+    v3 = v1 + v2
+    g3 = 1.0
+    g1 = g3
+    g2 = g3
+    gx0 = g2 * (_cos(x0))
+    gx0 += g1 * (x1)
+    gx1 = g1 * (x0)
+    return v3, (gx0, gx1)
+>>> value, (dx, dy) = step(0.0, 5.0)   # at a new point: d/dx = y + cos x, d/dy = x
+>>> value, dx, dy
+(0.0, 6.0, 0.0)
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from . import rules
+from ._graph import operands, topological_order
+from .engine import DomainError, Value, _compiling
+from .rules import CONST, INPUT, VARIADIC, Rule
+
+__all__ = ["CompileError", "Compiled", "compile"]
+
+class CompileError(ValueError):
+    """The function cannot be written as one straight-line trace."""
+
+
+def _literal(x: float) -> str:
+    if math.isnan(x):
+        return "_nan"
+    if math.isinf(x):
+        return "_inf" if x > 0 else "(-_inf)"
+    text = repr(float(x))
+    return f"({text})" if text.startswith("-") else text
+
+
+def _checked(rule: Rule) -> Callable[..., float]:
+    """The rule's primal with its domain check, raising the engine's DomainError."""
+    def primal(*xs: float) -> float:
+        if rule.domain is not None:
+            reason = rule.domain(*xs)
+            if reason is not None:
+                raise DomainError(rule, tuple(Value(x) for x in xs), reason)
+        return rule.primal(*xs)
+
+    return primal
+
+
+def _namespace() -> dict[str, Any]:
+    """What the generated code may call: the table's helpers and each rule's own functions."""
+    space: dict[str, Any] = {
+        "__builtins__": {"abs": abs},
+        "_exp": rules.exp, "_sin": rules._sin, "_cos": rules._cos, "_tan": rules._tan,
+        "_tanh": math.tanh, "_sigmoid": rules._sigmoid, "_inf": math.inf, "_nan": math.nan,
+    }
+    for name, rule in rules.RULES.items():
+        space[f"_f_{name}"] = _checked(rule)
+        if rule.arity == VARIADIC:
+            space[f"_d_{name}"] = rule.partials[0]
+        else:
+            for i, d in enumerate(rule.partials):
+                space[f"_d_{name}_{i}"] = d
+    return space
+
+
+def _primal_code(rule: Rule, names: Sequence[str]) -> str:
+    if rule.domain is None and rule.code:
+        return rule.code(names) if callable(rule.code) else rule.code.format(*names)
+    return f"_f_{rule.name}({', '.join(names)})"
+
+
+def _partial_code(rule: Rule, names: Sequence[str], out: str, i: int) -> str:
+    if rule.partials_code:
+        if callable(rule.partials_code):
+            return rule.partials_code(names, i)
+        return rule.partials_code[i].format(*names, out=out)
+    if rule.arity == VARIADIC:
+        return f"_d_{rule.name}([{', '.join(names)}], {out})[{i}]"
+    return f"_d_{rule.name}_{i}({', '.join(names)}, {out})"
+
+
+class Compiled:
+    """A compiled trace: call it with floats for ``(value, gradients)``; ``.source`` is the
+    generated code, ``.n_inputs`` the number of arguments and ``.n_nodes`` the graph's size."""
+
+    def __init__(self, source: str, function: Callable[..., tuple[float, tuple[float, ...]]],
+                 n_inputs: int, n_nodes: int) -> None:
+        self.source = source
+        self._function = function
+        self.n_inputs = n_inputs
+        self.n_nodes = n_nodes
+
+    def __call__(self, *args: float) -> tuple[float, tuple[float, ...]]:
+        if len(args) != self.n_inputs:
+            raise TypeError(f"the compiled function takes {self.n_inputs} arguments, "
+                            f"got {len(args)}")
+        return self._function(*args)
+
+    def __repr__(self) -> str:
+        return f"<Compiled trace of {self.n_inputs} inputs and {self.n_nodes} nodes>"
+
+
+def compile(f: Callable[..., Any],
+            example_args: Sequence[float | Value]) -> Compiled:
+    """Trace ``f`` (which takes Values and returns a scalar Value) at ``example_args`` and
+    return its forward and backward pass as straight-line Python; see the module docstring.
+
+    An example argument may be an existing leaf Value, such as a model's parameter: it is then
+    the input itself, so ``compile(lambda *_: loss(model), model.parameters())`` compiles a
+    model's loss as a function of its parameters."""
+    inputs = []
+    for i, x in enumerate(example_args):
+        if isinstance(x, Value):  # a leaf of the caller's, such as a model's parameter
+            if x._op is not INPUT:
+                raise CompileError(f"argument {i} is a computed Value; only inputs and "
+                                   "parameters (leaves) can be arguments")
+            inputs.append(x)
+        else:
+            inputs.append(Value(float(x)))
+    token = _compiling.set(True)
+    try:
+        out = f(*inputs)
+    except TypeError as error:
+        if "used as a Python bool" in str(error):
+            raise CompileError(str(error)) from None
+        raise
+    finally:
+        _compiling.reset(token)
+    if not isinstance(out, Value):
+        raise CompileError(f"compile needs f to return a Value, not {type(out).__name__}")
+    order = topological_order(out)
+    names: dict[int, str] = {id(v): f"x{i}" for i, v in enumerate(inputs)}
+    step = 0
+    for v in order:  # intermediates are v1, v2, … in evaluation order, as in the trace
+        if id(v) not in names:
+            if v._op in (CONST, INPUT):
+                names[id(v)] = _literal(v.data)
+            else:
+                step += 1
+                names[id(v)] = f"v{step}"
+    lines = []
+    for v in order:
+        if v._op.arity:
+            args = [names[id(p)] for p in operands(v)]
+            lines.append(f"{names[id(v)]} = {_primal_code(v._op, args)}")
+    grads: dict[int, str] = {}
+    if out._op.arity or id(out) in {id(x) for x in inputs}:
+        root = "g" + names[id(out)].lstrip("v")
+        grads[id(out)] = root
+        lines.append(f"{root} = 1.0")
+    for v in reversed(order):
+        if not v._op.arity or id(v) not in grads:
+            continue
+        g = grads[id(v)]
+        args = [names[id(p)] for p in operands(v)]
+        for i, p in enumerate(operands(v)):
+            if id(p) not in names or not (p._op.arity or id(p) in {id(x) for x in inputs}):
+                continue  # constants and closed-over values have no adjoint to keep
+            partial = _partial_code(v._op, args, names[id(v)], i)
+            term = g if partial == "1.0" else (f"-{g}" if partial == "-1.0"
+                                                else f"{g} * ({partial})")
+            target = grads.get(id(p))
+            if target is None:
+                target = "g" + names[id(p)].lstrip("v")
+                grads[id(p)] = target
+                lines.append(f"{target} = {term}")
+            else:
+                lines.append(f"{target} += {term}")
+    result = [grads.get(id(x), "0.0") for x in inputs]
+    params = ", ".join(f"x{i}" for i in range(len(inputs)))
+    body = "\n".join(f"    {line}" for line in lines)
+    tail = ", ".join(result) + ("," if len(result) == 1 else "")
+    source = "\n".join([f"def compiled({params}):", *([body] if body else []),
+                        f"    return {names[id(out)]}, ({tail})"])
+    namespace = _namespace()
+    exec(builtins.compile(source, "<autograd_mini.compile>", "exec"), namespace)
+    return Compiled(source, namespace["compiled"], len(inputs), len(order))
