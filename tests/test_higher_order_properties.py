@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 import sympy as sp
-from _screening import reject_domain_errors_near
+from _screening import reject_domain_errors_near, reject_kinks_and_edges
 from hypothesis import event, given, reject, settings
 from hypothesis import strategies as st
 
@@ -50,10 +50,6 @@ BOUND = 2.0
 #: The ops whose every derivative exists and is continuous everywhere (for ``check_grads``).
 SMOOTH = ("add", "cos", "exp", "mul", "neg", "sigmoid", "sin", "sub", "tanh")
 
-#: An argument of relu/abs this close to 0 is at a kink (where sympy's second derivatives hold
-#: a DiracDelta); a log/sqrt argument, a pow base or a divisor this close to 0 is at a domain
-#: edge or a pole, where the slopes, and their slopes, blow up.
-EDGE = 1e-3
 #: Largest magnitude allowed for any value, adjoint, tangent or local term (adjoint · partial,
 #: partial · tangent) of a graph that is differentiated: of the program's graph for the first
 #: order, and also of the graphs of its gradients and tangents for the second order.
@@ -195,17 +191,7 @@ def screen_first_order(program: Program, point: Point, bound: float = BIG) -> li
         reject()
     reject_domain_errors_near(program, point)
     for node in walk(out):
-        a = [p.data for p in node.parents]
-        if node.op in ("relu", "abs") and abs(a[0]) < EDGE:
-            event("rejected: at a kink")
-            reject()
-        if (
-            (node.op in ("log", "sqrt") and a[0] < EDGE)
-            or (node.op == "pow" and abs(a[0]) < EDGE)
-            or (node.op == "div" and abs(a[1]) < EDGE)
-        ):
-            event("rejected: at a domain edge or pole")
-            reject()
+        reject_kinks_and_edges(node.op, [p.data for p in node.parents])
     problem = graph_problem(out, inputs, bound)
     if problem is not None:
         event(f"rejected: {problem}")

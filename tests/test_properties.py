@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 import sympy as sp
-from _screening import reject_domain_errors_near
+from _screening import reject_domain_errors_near, reject_kinks_and_edges
 from hypothesis import Phase, event, find, given, reject, settings
 from hypothesis import strategies as st
 
@@ -33,10 +33,6 @@ from autograd_mini.testing.strategies import dags, expressions
 
 Point = tuple[float, ...]
 
-#: An argument of relu/abs this close to 0 is at a kink; a log/sqrt argument, a pow base or a
-#: divisor this close to 0 is at a domain edge (or a pole), where slopes blow up and central
-#: differences straddle the edge.
-EDGE = 1e-3
 #: Largest magnitude allowed for any value, adjoint or local adjoint term v̄·∂v/∂xᵢ.
 BIG = 1e6
 REL = 1e-7
@@ -112,17 +108,7 @@ def screened(program: Program, point: Point) -> Run:
         reject()
     reject_domain_errors_near(program, point)
     for node in result.nodes:
-        a = node.args
-        if node.op in ("relu", "abs") and abs(a[0]) < EDGE:
-            event("rejected: at a kink")
-            reject()
-        if (
-            (node.op in ("log", "sqrt") and a[0] < EDGE)
-            or (node.op == "pow" and abs(a[0]) < EDGE)
-            or (node.op == "div" and abs(a[1]) < EDGE)
-        ):
-            event("rejected: at a domain edge or pole")
-            reject()
+        reject_kinks_and_edges(node.op, node.args)
     values = [result.out.data] + [n.result.data for n in result.nodes]
     adjoints = [v.grad for v in result.inputs] + [n.result.grad for n in result.nodes]
     if not all(map(_finite_and_moderate, values + adjoints)):
