@@ -77,7 +77,7 @@ def _checked(rule: Rule) -> Callable[..., float]:
 def _namespace() -> dict[str, Any]:
     """What the generated code may call: the table's helpers and each rule's own functions."""
     space: dict[str, Any] = {
-        "__builtins__": {"abs": abs},
+        "__builtins__": {"abs": abs}, "_sum": sum,
         "_exp": rules.exp, "_sin": rules._sin, "_cos": rules._cos, "_tan": rules._tan,
         "_tanh": math.tanh, "_sigmoid": rules._sigmoid, "_inf": math.inf, "_nan": math.nan,
     }
@@ -172,7 +172,8 @@ def compile(f: Callable[..., Any],
             args = [names[id(p)] for p in operands(v)]
             lines.append(f"{names[id(v)]} = {_primal_code(v._op, args)}")
     grads: dict[int, str] = {}
-    if out._op.arity or id(out) in {id(x) for x in inputs}:
+    input_ids = {id(x) for x in inputs}
+    if out._op.arity or id(out) in input_ids:
         root = "g" + names[id(out)].lstrip("v")
         grads[id(out)] = root
         lines.append(f"{root} = 1.0")
@@ -182,7 +183,7 @@ def compile(f: Callable[..., Any],
         g = grads[id(v)]
         args = [names[id(p)] for p in operands(v)]
         for i, p in enumerate(operands(v)):
-            if id(p) not in names or not (p._op.arity or id(p) in {id(x) for x in inputs}):
+            if not (p._op.arity or id(p) in input_ids):
                 continue  # constants and closed-over values have no adjoint to keep
             partial = _partial_code(v._op, args, names[id(v)], i)
             term = g if partial == "1.0" else (f"-{g}" if partial == "-1.0"

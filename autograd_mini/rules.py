@@ -451,7 +451,9 @@ def _sum_display(names: Sequence[str], latex: bool) -> str:
 
 
 def _sum_code(names: Sequence[str]) -> str:
-    return " + ".join(names)
+    # NOTE: the builtin sum, as the primal uses, not a chain of +: a chain of thousands of
+    # terms is too deep for Python's compiler, and sum may compensate rounding (3.12+)
+    return f"_sum(({', '.join(names)},))"
 
 
 def _sum_partial_code(names: Sequence[str], i: int) -> str:
@@ -495,9 +497,9 @@ def _dot_display_partial(names: Sequence[str], i: int, latex: bool) -> str:
 
 
 def _dot_code(names: Sequence[str]) -> str:
-    n = len(names) // 2
-    return " + ".join([*(f"{w} * {a}" for w, a in zip(names[:n], names[n:2 * n], strict=True)),
-                       names[-1]])
+    n = len(names) // 2  # sum(products, b), exactly as the primal computes it
+    products = ", ".join(f"{w} * {a}" for w, a in zip(names[:n], names[n:2 * n], strict=True))
+    return f"_sum(({products},), {names[-1]})"
 
 
 def _dot_partial_code(names: Sequence[str], i: int) -> str:

@@ -156,3 +156,13 @@ def test_refusals_and_argument_checks() -> None:
     assert step(3.0, 4.0) == (8.0, (1.0, 1.0))
     with pytest.raises(TypeError, match="takes 2 arguments, got 1"):
         step(1.0)
+
+
+def test_thousands_of_arguments_and_terms() -> None:
+    # a sum of 5,000 squares: one variadic node, compiled without a deep expression; by hand
+    # ∂/∂xᵢ Σ x² = 2xᵢ
+    xs = [0.001 * i for i in range(5000)]
+    step = compile(lambda *v: total([a * a for a in v]), xs)
+    value, grads = step(*xs)
+    assert value == sum(x * x for x in xs)
+    assert grads[1234] == 2 * xs[1234]
