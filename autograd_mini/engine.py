@@ -712,7 +712,10 @@ def _reverse_pass(root: Value) -> None:
 
     NOTE: a node's first share is assigned, not added to 0.0, and a share through a partial of
     exactly 1 is the consumer's own adjoint object: one float operation less per edge, and no
-    new float at all for the nodes of a sum (floats are immutable, so sharing is safe)."""
+    new float at all for the nodes of a sum (floats are immutable, so sharing is safe).
+
+    The step per operand is written out in each branch on purpose: this loop runs once per
+    edge of the graph, and a helper call there would cost more than the step itself."""
     stack = [root]
     pop = stack.pop
     push = stack.append
