@@ -20,7 +20,9 @@ import math
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+from . import rules
 from .engine import Value
 
 __all__ = ["main"]
@@ -34,7 +36,7 @@ def _demo(x1_value: float, x2_value: float) -> str:
     x1, x2 = Value(x1_value, label="x1"), Value(x2_value, label="x2")
     f = x1 * x2 + (x1 * x2).exp() - x2.sin()
     f.backward()
-    e = math.exp(x1_value * x2_value)
+    e = rules.exp(x1_value * x2_value)  # inf on overflow, as the engine gives
     by_hand = (x2_value * (1.0 + e), x1_value * (1.0 + e) - math.cos(x2_value))
     rows = [
         "f(x1, x2) = x1·x2 + exp(x1·x2) − sin(x2)",
@@ -79,6 +81,9 @@ def _trace(args: argparse.Namespace) -> str:
         root, inputs = expression.evaluate(at)
     except ExpressionError as error:  # one line, which names the column
         raise UsageError(str(error).splitlines()[0].rstrip(":")) from None
+    if not inputs:
+        raise UsageError(f"{args.expression!r} has no variables: there is nothing to "
+                         "differentiate")
     if args.wrt is not None and args.wrt not in inputs:
         raise UsageError(f"--wrt {args.wrt}: not a variable of the expression "
                          f"({', '.join(inputs) or 'it has none'})")
@@ -171,6 +176,9 @@ def _train(args: argparse.Namespace) -> str:
     from .optim import SGD, Adam, accuracy, fit
 
     task = TASKS[args.task]
+    for path in (args.save, args.plot):  # before training, not after it
+        if path and not Path(path).resolve().parent.is_dir():
+            raise UsageError(f"cannot write {path}: no folder {Path(path).parent}")
     if args.task == "xor":
         train_set = test_set = datasets.xor()
     else:
@@ -209,7 +217,10 @@ def _train(args: argparse.Namespace) -> str:
              f"test accuracy: {score(test_set):.1f}%"
              + (" (the four XOR points)" if args.task == "xor" else "")]
     if args.save:
-        nn.save(model, args.save)
+        try:
+            nn.save(model, args.save)
+        except OSError as error:
+            raise UsageError(f"cannot write {args.save}: {error.strerror}") from None
         lines.append(f"saved the model to {args.save}")
     if args.plot:
         _plot(model, train_set, history.loss, args.plot, task.loss)

@@ -171,8 +171,9 @@ class DomainError(ValueError):
         self.operands = tuple(v.data for v in operands)
         self.labels = tuple(v.label for v in operands)
         self.reason = reason
-        default_names = ("x",) if len(operands) == 1 else ("x", "y")
-        names = [_describe(v, default_names[i]) for i, v in enumerate(operands)]
+        labels = {v.label for v in operands}
+        free = [n for n in ("x", "y", "u", "w", "p", "q") if n not in labels]
+        names = [_describe(v, free[i]) for i, v in enumerate(operands)]
         bracketed = "({0})" in rule.text  # exp({0}) needs no more brackets; {0} / {1} does
         expression = rule.format(
             [f"({n})" if " " in n and not bracketed else n for n in names])

@@ -301,7 +301,8 @@ class StepView(GraphView):
     def __init__(self, root: Value, node: Value, known: dict[int, float],
                  options: dict[str, Any], t: Trace) -> None:
         name = node_name(t.index[id(node)])
-        caption = (f"processing {name}: pass v̄ to its operands" if node._op.arity
+        caption = (f"{name}'s adjoint is complete; next it passes v̄ to its operands"
+                   if node._op.arity
                    else f"{name} is an input: ∂f/∂{node.label or name} is complete")
         super().__init__(root, adjoints=known, highlight=node, title=caption, **options)
         self.node = node

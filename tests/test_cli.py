@@ -218,3 +218,18 @@ def test_train_rejects_bad_options(capsys: pytest.CaptureFixture[str]) -> None:
             main(argv)
         assert info.value.code == 2
     assert "invalid" in capsys.readouterr().err
+
+
+def test_review_fixes(capsys: pytest.CaptureFixture[str]) -> None:
+    # demo at an overflowing point follows IEEE instead of raising
+    code, out, _ = run(capsys, "demo", "--x1", "1000")
+    assert code == 0
+    assert "inf" in out
+    # a bad --save is refused before training, in one line
+    code, _, err = run(capsys, "train", "xor", "--save", "/nonexistent/x.json")
+    assert code == 2
+    assert "no folder /nonexistent" in err
+    # a constant expression has nothing to differentiate
+    code, _, err = run(capsys, "trace", "3")
+    assert code == 2
+    assert "has no variables" in err

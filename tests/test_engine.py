@@ -439,3 +439,8 @@ def test_domain_error_describes_an_unlabelled_operand_by_its_formula() -> None:
         (x - 3).log()
     with pytest.raises(DomainError, match=r"x / \(y − y\) with x = 2.0 and y − y = 0.0$"):
         x / (y - y)
+
+
+def test_placeholder_names_never_collide_with_labels() -> None:
+    with pytest.raises(DomainError, match=r"y / u with y = 5.0 and u = 0.0$"):
+        Value(5.0, label="y") / Value(0.0)

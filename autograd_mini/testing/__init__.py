@@ -116,7 +116,7 @@ def _compare(analytic: Sequence[Any], point: Sequence[float], numeric: Sequence[
 
 def check_grads(f: Callable[..., Any], xs: Sequence[float],
                 modes: Sequence[str] = ("fwd", "rev"), order: int = 2, eps: float = 1e-6,
-                atol: float = 1e-5, rtol: float = 1e-3) -> bool:
+                atol: float = 1e-5, rtol: float = 1e-3, _level: int = 1) -> bool:
     """Check derivatives of ``f`` at ``xs`` in every mode, to ``order``, against central
     differences, in the style of HIPS autograd's and JAX's ``check_grads``.
 
@@ -133,6 +133,8 @@ def check_grads(f: Callable[..., Any], xs: Sequence[float],
     >>> check_grads(lambda x, y: (x * y).sin() + y.exp(), [0.5, -0.3])
     True
     """
+    if isinstance(modes, str):
+        modes = (modes,)
     for mode in modes:
         if mode not in ("fwd", "rev"):
             raise ValueError(f"check_grads: modes must be 'fwd' or 'rev', not {mode!r}")
@@ -159,7 +161,7 @@ def check_grads(f: Callable[..., Any], xs: Sequence[float],
             basis = [[1.0 if j == k else 0.0 for j in range(n)] for k in range(n)]
             analytic = [jvp(scalar_f, point, e)[1] for e in basis]
         _compare(analytic, point, numeric, atol, rtol,
-                 f"mode={mode}, order {order}: analytic and numeric derivatives")
+                 f"mode={mode}, order {_level}: analytic and numeric derivatives")
     if order > 1:
         for mode in modes:
             if mode == "rev":
@@ -169,5 +171,5 @@ def check_grads(f: Callable[..., Any], xs: Sequence[float],
             else:
                 def derivative(*args: Any) -> Any:
                     return jvp(scalar_f, args, w)[1]
-            check_grads(derivative, point, modes, order - 1, eps, atol, rtol)
+            check_grads(derivative, point, modes, order - 1, eps, atol, rtol, _level + 1)
     return True
