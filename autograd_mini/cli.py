@@ -218,7 +218,7 @@ def _train(args: argparse.Namespace) -> str:
              + (" (the four XOR points)" if args.task == "xor" else "")]
     if args.save:
         try:
-            nn.save(model, args.save)
+            nn.save(model, args.save, loss=task.loss)
         except OSError as error:
             raise UsageError(f"cannot write {args.save}: {error.strerror}") from None
         lines.append(f"saved the model to {args.save}")
@@ -281,7 +281,7 @@ def _explain(args: argparse.Namespace) -> str:
     try:
         x = [float(v) for v in args.x.split(",")]
         y = [float(v) for v in args.y.split(",")]
-        return str(explain(model, x, y, args.loss))
+        return str(explain(model, x, y, args.loss or model.loss or "bce"))
     except ValueError as error:
         raise UsageError(str(error)) from None
 
@@ -299,7 +299,7 @@ def _parser() -> argparse.ArgumentParser:
         "functions exp log sqrt sin cos tan tanh sigmoid relu abs.",
     )
     trace.add_argument("expression", help='for example "x1*x2 + exp(x1*x2) - sin(x2)"')
-    trace.add_argument("--at", nargs="+", default=[], metavar="NAME=NUMBER",
+    trace.add_argument("--at", nargs="+", action="extend", default=[], metavar="NAME=NUMBER",
                        help="the point, such as --at x1=2 x2=5")
     trace.add_argument("--wrt", metavar="NAME", help="add the tangent table for this variable")
     trace.add_argument("--format", choices=("text", "markdown", "latex"), default="text")
@@ -325,8 +325,9 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--model", metavar="FILE.json", help="a model saved by train --save")
     explain.add_argument("--x", default="1,0", help="the input, such as 1,0")
     explain.add_argument("--y", default="1", help="the target, such as 1 or 0,1,0")
-    explain.add_argument("--loss", default="bce",
-                         choices=("squared_error", "mse", "bce", "cross_entropy", "hinge"))
+    explain.add_argument("--loss", choices=("squared_error", "mse", "bce", "cross_entropy",
+                                            "hinge"),
+                         help="default: the loss the model was trained with, else bce")
     demo = commands.add_parser("demo", help="the seed-002 function and its gradient")
     demo.add_argument("--x1", type=float, default=2.0, help="value of x1 (default 2)")
     demo.add_argument("--x2", type=float, default=5.0, help="value of x2 (default 5)")

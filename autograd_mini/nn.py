@@ -226,6 +226,8 @@ class MLP(Module):
         self.activation = activation
         self.output = output
         self.init = init
+        #: the name of the loss it was trained with, when saved by ``train`` (or None)
+        self.loss: str | None = None
         self.layers = [
             Layer(sizes[i], sizes[i + 1], output if i == len(nouts) - 1 else activation, rng,
                   index=i + 1, init=init)
@@ -264,14 +266,16 @@ class MLP(Module):
 # ---------------------------------------------------------------------------------------------
 
 
-def save(model: MLP, path: str | os.PathLike[str]) -> Path:
-    """Write the architecture and weights as JSON. Floats are written with ``repr``, so they
-    read back exactly."""
-    document = {
+def save(model: MLP, path: str | os.PathLike[str], loss: str | None = None) -> Path:
+    """Write the architecture and weights as JSON, with the name of the ``loss`` it was
+    trained with if given. Floats are written with ``repr``, so they read back exactly."""
+    document: dict[str, Any] = {
         "format": FORMAT, "version": VERSION, "nin": model.nin, "nouts": model.nouts,
         "activation": model.activation, "output": model.output, "init": model.init,
         "state": model.state_dict(),
     }
+    if loss is not None or model.loss is not None:
+        document["loss"] = loss if loss is not None else model.loss
     target = Path(path)
     target.write_text(json.dumps(document, indent=1, allow_nan=False), encoding="utf-8")
     return target
@@ -312,9 +316,13 @@ def load(path: str | os.PathLike[str]) -> MLP:
     output = _field(document, "output", str)
     init = _field(document, "init", str)
     state = _field(document, "state", dict)
+    loss = document.get("loss")
+    if loss is not None and not isinstance(loss, str):
+        raise ValueError(f"{source}: 'loss' must be a loss's name")
     try:
         model = MLP(nin, nouts, activation=activation, output=output, init=init)
         model.load_state_dict(state)
     except ValueError as error:
         raise ValueError(f"{source}: {error}") from None
+    model.loss = loss
     return model

@@ -26,6 +26,9 @@ class Optimizer:
     """Holds the parameters; ``step()`` updates them, ``zero_grad()`` clears their grads."""
 
     def __init__(self, parameters: Iterable[Value], lr: float) -> None:
+        if isinstance(parameters, MLP) or not isinstance(parameters, Iterable):
+            raise TypeError(f"an optimiser takes a list of parameters, not a "
+                            f"{type(parameters).__name__}: pass model.parameters()")
         self.parameters = list(parameters)
         if not self.parameters:
             raise ValueError("the optimiser got no parameters")

@@ -233,3 +233,18 @@ def test_review_fixes(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "trace", "3")
     assert code == 2
     assert "has no variables" in err
+
+
+def test_explain_uses_the_loss_the_model_was_trained_with(capsys: pytest.CaptureFixture[str],
+                                                          tmp_path: Path) -> None:
+    model = tmp_path / "moons.json"
+    assert run(capsys, "train", "moons", "--epochs", "2", "--save", str(model))[0] == 0
+    code, out, _ = run(capsys, "explain", "--model", str(model), "--x", "0.5,0.2", "--y", "1")
+    assert code == 0
+    assert "with hinge" in out
+
+
+def test_repeated_at_options_are_one_list(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "trace", "x**2", "--at", "x=1", "--at", "x=2")
+    assert code == 2
+    assert "x is given twice" in err

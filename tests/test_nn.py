@@ -299,3 +299,13 @@ def test_truncated_and_non_finite_files(tmp_path: Path) -> None:
         load(_write(tmp_path, text.replace('"b1[1]": 0.0', '"b1[1]": NaN')))
     with pytest.raises(ValueError, match="not an autograd_mini model file"):
         load(_write(tmp_path, "[1, 2, 3]"))
+
+
+def test_clear_messages_for_common_slips() -> None:
+    from autograd_mini.testing import gradcheck
+
+    model = MLP(2, [1])
+    with pytest.raises(TypeError, match=r"pass model.parameters\(\)"):
+        SGD(model, lr=0.1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="xs must be a list of numbers"):
+        gradcheck(lambda x: x * x, 1.0)  # type: ignore[arg-type]

@@ -27,6 +27,12 @@ __all__ = [
 ]
 
 
+def _points(xs: Any, who: str) -> list[float]:
+    if isinstance(xs, (int, float, Value)):
+        raise TypeError(f"{who}: xs must be a list of numbers, one per argument, such as [0.5]")
+    return [_scalar(x, f"{who}: each x") for x in xs]
+
+
 def _scalar(result: Any, what: str) -> float:
     if isinstance(result, Value):
         return result.data
@@ -45,7 +51,7 @@ def numerical_grad(f: Callable[..., Any], xs: Sequence[float], eps: float = 1e-6
     ``f`` is called with :class:`Value` arguments (under :func:`no_grad`, so no graph is kept)
     and returns a Value or a number.
     """
-    point = [_scalar(x, "numerical_grad: each x") for x in xs]
+    point = _points(xs, "numerical_grad")
 
     def at(shifted: list[float]) -> float:
         _charge(evaluations=1)
@@ -91,7 +97,7 @@ def gradcheck(f: Callable[..., Any], xs: Sequence[float], eps: float = 1e-6,
     Returns True, or raises :class:`GradcheckError` with both values for every input.
     A NaN on either side is a failure.
     """
-    point = [_scalar(x, "gradcheck: each x") for x in xs]
+    point = _points(xs, "gradcheck")
     inputs = [Value(x, label=f"x{i}") for i, x in enumerate(point)]
     out = f(*inputs)
     if not isinstance(out, Value):
@@ -140,7 +146,7 @@ def check_grads(f: Callable[..., Any], xs: Sequence[float],
             raise ValueError(f"check_grads: modes must be 'fwd' or 'rev', not {mode!r}")
     if order < 1:
         raise ValueError(f"check_grads: order must be at least 1, not {order}")
-    point = [_scalar(x, "check_grads: each x") for x in xs]
+    point = _points(xs, "check_grads")
     n = len(point)
     # Fixed, unremarkable weights: every component matters, none cancels by symmetry.
     w = [1.0 + 0.37 * k for k in range(n)]
