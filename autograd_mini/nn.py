@@ -85,9 +85,12 @@ class Module:
     ``state_dict()`` and ``load_state_dict()``."""
 
     def named_parameters(self) -> list[tuple[str, Value]]:
+        """Every parameter with its name (``W2[1,3]``, ``b2[1]``), in a fixed order."""
         return []
 
     def parameters(self) -> list[Value]:
+        """Every parameter, in the order of :meth:`named_parameters`: what an optimiser
+        takes."""
         return [p for _, p in self.named_parameters()]
 
     def zero_grad(self) -> None:

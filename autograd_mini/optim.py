@@ -37,10 +37,12 @@ class Optimizer:
         self.lr = lr
 
     def zero_grad(self) -> None:
+        """Set every parameter's gradient to 0; gradients accumulate across backward passes."""
         for p in self.parameters:
             p.grad = 0.0
 
     def step(self) -> None:
+        """Update every parameter's ``data`` from its ``grad``."""
         raise NotImplementedError
 
 

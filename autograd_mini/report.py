@@ -34,6 +34,7 @@ class Row:
     db: tuple[float, float]
 
     def max_abs_diff(self) -> float:
+        """The largest |engine − closed form| over the row's quantities."""
         return max(abs(e - c) for e, c in (self.z, self.a, self.delta, self.dW, self.db))
 
 
@@ -63,6 +64,7 @@ class Report:
                 f"closed form: {self.max_abs_diff:.3g}")
 
     def to_text(self) -> str:
+        """The summary line and an aligned table, one row per layer, neuron and input."""
         table = [list(self._HEAD), *(self._cells(r) for r in self.rows)]
         widths = [max(len(row[c]) for row in table) for c in range(len(self._HEAD))]
         lines = ["  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True))
