@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["edges", "operands", "topological_order", "wengert"]
+__all__ = ["operands", "topological_order", "wengert"]
 
 
 def operands(node: Any) -> tuple[Any, ...]:
@@ -54,16 +54,6 @@ def topological_order(*roots: Any) -> list[Any]:
                 stack.pop()
                 order.append(node)
     return order
-
-
-def edges(order: list[Any]) -> Iterator[tuple[Any, int, Any]]:
-    """``(operand, position, consumer)`` for every edge into the nodes of ``order``.
-
-    An op that uses the same operand twice (``a * a``) gives two edges, at positions 0 and 1.
-    """
-    for node in order:
-        for position, child in enumerate(operands(node)):
-            yield child, position, node
 
 
 def wengert(root: Any) -> tuple[list[Any], dict[int, int]]:

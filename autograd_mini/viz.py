@@ -28,7 +28,6 @@ import graphviz
 
 from ._graph import operands, topological_order, wengert
 from .engine import Value, local_partial
-from .forward import forward_sweep
 from .rules import CONST, INPUT
 from .trace import Trace, node_name
 
@@ -98,10 +97,9 @@ def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
     # Before any backward pass the root's adjoint is 0: then no adjoint is known yet.
     known = adjoints if adjoints is not None else (
         {id(v): v.grad for v in order} if _has_adjoints(root) else {})
-    tangents: dict[int, Any] = {}
-    if wrt is not None:
-        direction = Trace(root, wrt).direction or {}
-        tangents = forward_sweep(order, dict(direction), on_values=False)
+    # the trace's own tangent table, so that picture and table always agree
+    tangents = {} if wrt is None else {id(row.node): row.value
+                                       for row in Trace(root, wrt).tangents}
 
     names: dict[int, str] = {}
     for k, v in enumerate(order):
