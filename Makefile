@@ -1,12 +1,12 @@
 # Two commands do all the setup on a fresh machine with python3 (3.10+) and make:
 #   make demo   the main job
-#   make test   ruff, mypy --strict, pytest
+#   make test   ruff, mypy --strict, pytest, then every notebook in a fresh kernel
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest nbtest notebooks figures bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
@@ -25,7 +25,7 @@ demo: $(STAMP)
 	$(BIN)/autograd-mini train xor --save out/xor.json --plot out/xor.png
 	$(BIN)/autograd-mini explain --model out/xor.json --x 1,0 --y 1
 
-test: lint typecheck pytest
+test: lint typecheck pytest nbtest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -35,6 +35,20 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest
+
+# Runs each notebook top to bottom in a fresh kernel; a cell that raises fails the build.
+# tests/test_notebooks.py (run by pytest above) fails if any notebook was committed with outputs.
+nbtest: $(STAMP)
+	$(BIN)/pytest --nbmake --nbmake-timeout=300 notebooks
+
+# JupyterLab on the notebooks folder, with what the notebooks need.
+notebooks: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[notebooks,viz]'
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+# The picture the README embeds: seed 002's graph after backward, drawn by the package itself.
+figures: $(STAMP)
+	$(BIN)/autograd-mini trace $(SEED_002) --at x1=2 x2=5 --wrt x1 --svg docs/seed002.svg >/dev/null
 
 # Benchmarks against micrograd (and PyTorch if installed): docs/benchmarks.md and .json.
 bench: $(STAMP)

@@ -14,6 +14,7 @@ and otherwise raises :class:`RenderError` saying what to install.
 from __future__ import annotations
 
 import html
+import itertools
 import os
 import shutil
 import subprocess
@@ -32,8 +33,8 @@ from .rules import CONST, INPUT
 from .trace import Trace, node_name
 
 __all__ = [
-    "GraphTooLargeError", "GraphView", "RenderError", "StepView", "backward_steps", "render",
-    "save_steps", "to_dot",
+    "GraphTooLargeError", "GraphView", "RenderError", "StepThrough", "StepView", "backward_steps",
+    "render", "save_steps", "step_through", "to_dot",
 ]
 
 Renderer = Literal["auto", "dot", "pygraphviz"]
@@ -260,7 +261,9 @@ class GraphView:
         the text says why."""
         bundle = {"text/plain": self._summary()}
         try:
-            bundle["image/svg+xml"] = self.svg()
+            # A wide graph shrinks to the cell's width instead of running off its edge.
+            bundle["image/svg+xml"] = self.svg().replace(
+                "<svg ", '<svg style="max-width:100%;height:auto" ', 1)
         except Exception as error:  # a notebook cell must still show something useful
             bundle["text/plain"] += f"\n(no picture: {error})"
         return bundle
@@ -307,21 +310,57 @@ class StepView(GraphView):
         self.caption = caption
 
 
+class StepThrough:
+    """The backward step-through as one widget: every frame of :func:`backward_steps` inlined as
+    SVG, with a slider and previous/next buttons in a few lines of plain JavaScript and no
+    external files. Jupyter shows it inline (``_repr_html_``); :meth:`save` writes it as a page.
+    Without JavaScript the first frame still shows.
+    """
+
+    def __init__(self, root: Value, **options: Any) -> None:
+        self.frames = backward_steps(root, **options)
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def html(self, element_id: str = "steps") -> str:
+        """The widget as an HTML fragment whose controls act only on the element ``element_id``,
+        so several can share a page (and the arrow keys work when it has the focus)."""
+        figures = "\n".join(
+            f'<figure class="frame" style="display:{"block" if k == 0 else "none"}">'
+            f"{_strip_xml_header(frame.svg())}"
+            f"<figcaption>step {k + 1} of {len(self.frames)}: {html.escape(frame.caption)}"
+            f"</figcaption></figure>"
+            for k, frame in enumerate(self.frames))
+        return (_STEPS_WIDGET.replace("%ID%", element_id).replace("%FRAMES%", figures)
+                .replace("%LAST%", str(len(self.frames) - 1)))
+
+    def _repr_html_(self) -> str:
+        return self.html(f"autograd-mini-steps-{next(_widget_ids)}")
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the step-through as one self-contained HTML page."""
+        target = Path(path)
+        target.write_text(_STEPS_PAGE.replace("%WIDGET%", self.html()), encoding="utf-8")
+        return target
+
+    def __repr__(self) -> str:
+        return f"<StepThrough of {len(self.frames)} frames; shown inline in Jupyter, or .save()>"
+
+
+def step_through(root: Value, **options: Any) -> StepThrough:
+    """The backward pass of ``root`` step by step, to show in Jupyter or save as a page; the
+    options are those of :func:`to_dot`."""
+    return StepThrough(root, **options)
+
+
 def save_steps(root: Value, path: str | os.PathLike[str], **options: Any) -> Path:
-    """Write the backward step-through as one self-contained HTML page: every frame inlined as
-    SVG, a slider and previous/next buttons in a few lines of plain JavaScript, no external
-    files."""
-    frames = backward_steps(root, **options)
-    figures = "\n".join(
-        f'<figure class="frame" style="display:{"block" if k == 0 else "none"}">'
-        f"{_strip_xml_header(frame.svg())}"
-        f"<figcaption>step {k + 1} of {len(frames)}: {html.escape(frame.caption)}</figcaption>"
-        f"</figure>"
-        for k, frame in enumerate(frames))
-    page = _STEPS_PAGE.replace("%FRAMES%", figures).replace("%LAST%", str(len(frames) - 1))
-    target = Path(path)
-    target.write_text(page, encoding="utf-8")
-    return target
+    """Write the backward step-through as one self-contained HTML page; see
+    :class:`StepThrough`."""
+    return StepThrough(root, **options).save(path)
+
+
+_widget_ids = itertools.count(1)
 
 
 def _strip_xml_header(svg: str) -> str:
@@ -329,37 +368,46 @@ def _strip_xml_header(svg: str) -> str:
     return svg[start:] if start >= 0 else svg
 
 
-_STEPS_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Backward pass, step by step</title>
+_STEPS_WIDGET = """<div id="%ID%" class="autograd-mini-steps" tabindex="0" style="outline:none">
 <style>
-body { font-family: Helvetica, Arial, sans-serif; margin: 1.5em; }
-.controls { display: flex; gap: 0.6em; align-items: center; margin-bottom: 1em; }
-figure { margin: 0; } figure svg { max-width: 100%; height: auto; }
-figcaption { margin-top: 0.5em; color: #333; }
-</style></head>
-<body>
-<h2>Backward pass, step by step</h2>
+#%ID% .controls { display: flex; gap: 0.6em; align-items: center; margin-bottom: 1em; }
+#%ID% figure { margin: 0; } #%ID% figure svg { max-width: 100%; height: auto; }
+#%ID% figcaption { margin-top: 0.5em; color: #333; font-family: Helvetica, Arial, sans-serif; }
+</style>
 <div class="controls">
-  <button id="prev">&larr; previous</button>
-  <input id="slider" type="range" min="0" max="%LAST%" value="0">
-  <button id="next">next &rarr;</button>
+  <button class="prev">&larr; previous</button>
+  <input class="slider" type="range" min="0" max="%LAST%" value="0">
+  <button class="next">next &rarr;</button>
 </div>
 %FRAMES%
 <script>
-const frames = document.querySelectorAll(".frame");
-const slider = document.getElementById("slider");
-function show(k) {
-  k = Math.max(0, Math.min(frames.length - 1, k));
-  frames.forEach((f, i) => { f.style.display = i === k ? "block" : "none"; });
-  slider.value = k;
-}
-slider.addEventListener("input", () => show(Number(slider.value)));
-document.getElementById("prev").addEventListener("click", () => show(Number(slider.value) - 1));
-document.getElementById("next").addEventListener("click", () => show(Number(slider.value) + 1));
-document.addEventListener("keydown", (e) => {
-  if (e.key === "ArrowLeft") show(Number(slider.value) - 1);
-  if (e.key === "ArrowRight") show(Number(slider.value) + 1);
-});
+(() => {
+  const root = document.getElementById("%ID%");
+  const frames = root.querySelectorAll(".frame");
+  const slider = root.querySelector(".slider");
+  function show(k) {
+    k = Math.max(0, Math.min(frames.length - 1, k));
+    frames.forEach((f, i) => { f.style.display = i === k ? "block" : "none"; });
+    slider.value = k;
+  }
+  slider.addEventListener("input", () => show(Number(slider.value)));
+  root.querySelector(".prev").addEventListener("click", () => show(Number(slider.value) - 1));
+  root.querySelector(".next").addEventListener("click", () => show(Number(slider.value) + 1));
+  root.addEventListener("keydown", (e) => {
+    if (e.key === "ArrowLeft") show(Number(slider.value) - 1);
+    if (e.key === "ArrowRight") show(Number(slider.value) + 1);
+  });
+})();
 </script>
+</div>"""
+
+_STEPS_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Backward pass, step by step</title>
+<style>body { font-family: Helvetica, Arial, sans-serif; margin: 1.5em; }</style></head>
+<body>
+<h2>Backward pass, step by step</h2>
+<p>Use the slider, the buttons, or the arrow keys once the pictures have the focus.</p>
+%WIDGET%
+<script>document.getElementById("steps").focus();</script>
 </body></html>
 """

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import stat
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from autograd_mini.viz import (
     backward_steps,
     render,
     save_steps,
+    step_through,
     to_dot,
 )
 
@@ -167,6 +169,8 @@ def test_mimebundle_has_svg_and_text() -> None:
     bundle = seed_002().draw()._repr_mimebundle_()
     assert bundle["image/svg+xml"].lstrip().startswith(("<?xml", "<svg"))
     assert bundle["text/plain"].startswith("<GraphView of 7 nodes, 5 ops")
+    # it keeps its size but may shrink to the width of a notebook cell
+    assert '<svg style="max-width:100%;height:auto" width=' in bundle["image/svg+xml"]
 
 
 def test_save_by_suffix(tmp_path: Path) -> None:
@@ -215,3 +219,18 @@ def test_save_steps_writes_one_self_contained_page(tmp_path: Path) -> None:
     assert "<link" not in page
     assert "http://" not in page.replace("http://www.w3.org", "")
     assert "https://" not in page
+
+
+def test_step_through_shows_inline_with_controls_of_its_own() -> None:
+    pytest.importorskip("pygraphviz")
+    f = seed_002()
+    first, second = step_through(f)._repr_html_(), step_through(f)._repr_html_()
+    assert len(step_through(f)) == 7  # one frame per node of the seed-002 graph
+    assert first.count("<svg") == 7
+    ids = [re.search(r'<div id="([^"]+)"', widget).group(1)  # type: ignore[union-attr]
+           for widget in (first, second)]
+    assert ids[0] != ids[1]
+    # each widget's script looks up its own element, so two on one page do not interfere
+    for element_id, widget in zip(ids, (first, second), strict=True):
+        assert f'getElementById("{element_id}")' in widget
+        assert "document.addEventListener" not in widget  # arrow keys only when focused
