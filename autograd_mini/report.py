@@ -54,9 +54,14 @@ class Report:
              "∂C/∂b engine", "∂C/∂b closed")
 
     def _cells(self, r: Row) -> list[str]:
-        return [str(r.l), str(r.j), str(r.k), f"{r.z[0]:.6g}", f"{r.a[0]:.6g}",
-                f"{r.delta[0]:.10g}", f"{r.delta[1]:.10g}", f"{r.dW[0]:.10g}",
-                f"{r.dW[1]:.10g}", f"{r.db[0]:.10g}", f"{r.db[1]:.10g}"]
+        """A row's cells; a neuron's z, a, δ and ∂C/∂b are written on its first row (k = 1)
+        only, since they do not depend on the input k."""
+        weight = [str(r.l), str(r.j), str(r.k)]
+        dw = [_number(r.dW[0], 10), _number(r.dW[1], 10)]
+        if r.k != 1:
+            return [*weight, "", "", "", "", *dw, "", ""]
+        return [*weight, _number(r.z[0], 6), _number(r.a[0], 6), _number(r.delta[0], 10),
+                _number(r.delta[1], 10), *dw, _number(r.db[0], 10), _number(r.db[1], 10)]
 
     def _summary(self) -> str:
         return (f"{self.model!r} with {self.loss_name}: C = {self.loss[0]:.10g} "
@@ -85,10 +90,20 @@ class Report:
                 f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
 
+def _number(x: float, digits: int) -> str:
+    """``x`` to ``digits`` significant digits, with −0 written as 0 (an exact zero gradient,
+    such as that of a weight whose input is 0, has no sign worth showing)."""
+    return f"{x + 0.0:.{digits}g}"
+
+
 def explain(model: MLP, x: Sequence[float], y: Sequence[float], loss: str | Loss) -> Report:
     """Run the engine and the closed-form equations on one sample and compare them node by
     node. ``loss`` is a loss function or its name (``"squared_error"``, ``"mse"``, ``"bce"``,
     ``"cross_entropy"``, ``"hinge"``).
+
+    The engine's side is a real backward pass on ``model``: afterwards its parameters' grads
+    hold this sample's gradient (any earlier grads are zeroed first), and each neuron's ``z``
+    and ``a`` are the nodes of this sample's graph.
 
     >>> from autograd_mini.nn import MLP
     >>> report = explain(MLP(2, [3, 1], activation="tanh", seed=0), [0.5, -1.0], [1.0], "mse")
@@ -96,6 +111,8 @@ def explain(model: MLP, x: Sequence[float], y: Sequence[float], loss: str | Loss
     (9, True)
     """
     name, loss_fn = get(loss)
+    # The engine's side runs on the model itself: its grads are zeroed and then hold this
+    # sample's gradient, and each neuron's z and a now belong to this sample's graph.
     model.zero_grad()
     cost = loss_fn(model(list(x)), list(y))
     cost.backward()

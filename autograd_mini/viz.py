@@ -257,15 +257,22 @@ class GraphView:
         return self._summary()
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        """SVG for Jupyter plus a plain-text description. Never raises: if nothing can render,
-        the text says why."""
+        """The picture for Jupyter, plus a plain-text description. Never raises: if nothing can
+        render, the text says why.
+
+        Front ends prefer ``text/html``: the SVG inline, styled to shrink to the cell's width,
+        since JupyterLab shows ``image/svg+xml`` at its natural size and crops a wide graph.
+        ``image/svg+xml`` stays for exports that want an image.
+        """
         bundle = {"text/plain": self._summary()}
         try:
-            # A wide graph shrinks to the cell's width instead of running off its edge.
-            bundle["image/svg+xml"] = self.svg().replace(
-                "<svg ", '<svg style="max-width:100%;height:auto" ', 1)
+            svg = self.svg()
         except Exception as error:  # a notebook cell must still show something useful
             bundle["text/plain"] += f"\n(no picture: {error})"
+            return bundle
+        bundle["image/svg+xml"] = svg
+        bundle["text/html"] = _strip_xml_header(svg).replace(
+            "<svg ", '<svg style="max-width:100%;height:auto" ', 1)
         return bundle
 
 

@@ -159,6 +159,7 @@ def test_without_any_renderer(monkeypatch: pytest.MonkeyPatch) -> None:
         view.svg()
     bundle = view._repr_mimebundle_()
     assert "image/svg+xml" not in bundle
+    assert "text/html" not in bundle
     assert "no picture" in bundle["text/plain"]
     assert "7 nodes" in bundle["text/plain"]
     assert "digraph" in view.source  # the DOT is still there
@@ -169,8 +170,12 @@ def test_mimebundle_has_svg_and_text() -> None:
     bundle = seed_002().draw()._repr_mimebundle_()
     assert bundle["image/svg+xml"].lstrip().startswith(("<?xml", "<svg"))
     assert bundle["text/plain"].startswith("<GraphView of 7 nodes, 5 ops")
-    # it keeps its size but may shrink to the width of a notebook cell
-    assert '<svg style="max-width:100%;height:auto" width=' in bundle["image/svg+xml"]
+    # front ends show the HTML: the same SVG inline, free to shrink to a notebook cell's width
+    html = bundle["text/html"]
+    assert html.startswith('<svg style="max-width:100%;height:auto" width=')
+    assert html.count("<svg") == 1
+    assert html[html.index(" width="):] == bundle["image/svg+xml"][
+        bundle["image/svg+xml"].index(" width="):]
 
 
 def test_save_by_suffix(tmp_path: Path) -> None:
