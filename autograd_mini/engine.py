@@ -117,8 +117,10 @@ class Cost:
     """What derivative passes cost, as counted by :func:`count_passes`.
 
     ``evaluations`` counts runs of a user's function by the transforms and by
-    :func:`~autograd_mini.testing.numerical_grad`; ``forward_passes`` and ``reverse_passes``
-    count tangent and adjoint sweeps; ``nodes`` counts the nodes those sweeps visited.
+    :func:`~autograd_mini.testing.numerical_grad`. A function made by a transform is not the
+    user's: ``hessian(f)`` and ``grad(grad(f))`` run ``f`` once and count one evaluation.
+    ``forward_passes`` and ``reverse_passes`` count tangent and adjoint sweeps; ``nodes``
+    counts the nodes those sweeps visited.
     For f: ℝⁿ → ℝᵐ a full Jacobian takes n forward passes or m reverse passes.
     """
 

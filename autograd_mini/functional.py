@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from ._graph import operands, topological_order
 from .engine import (
@@ -69,6 +69,18 @@ def _positions(argnums: ArgNums | None, n_args: int, who: str) -> tuple[int, ...
     return nums
 
 
+_TRANSFORM = "_autograd_mini_transform"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _transform(fn: F) -> F:
+    """Mark ``fn`` as made by a transform, so that :func:`count_passes` counts the runs of the
+    user's own function inside it, not its own runs as well."""
+    setattr(fn, _TRANSFORM, True)
+    return fn
+
+
 class _Traced:
     """One run of ``f`` on fresh input nodes, and the graph it left behind."""
 
@@ -85,7 +97,8 @@ class _Traced:
                 call_args[i] = _fresh(args[i], i, who)
             self.inputs: list[Value] = [call_args[i] for i in nums]
             out = f(*call_args)
-        _charge(evaluations=1)
+        if not getattr(f, _TRANSFORM, False):  # grad(grad(f)) runs f once, and counts one
+            _charge(evaluations=1)
         self.scalar = not isinstance(out, (list, tuple))
         items = [out] if self.scalar else list(out)
         self.outputs: list[Value] = [_output(o, k, who) for k, o in enumerate(items)]
@@ -150,7 +163,7 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[...,
         grads = tuple(t.reverse({id(t.outputs[0]): 1.0}))
         return t.values(), (grads[0] if isinstance(argnums, int) else grads)
 
-    return value_and_grad_f
+    return _transform(value_and_grad_f)
 
 
 def grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
@@ -169,7 +182,7 @@ def grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
     def grad_f(*args: Any) -> Any:
         return vg(*args)[1]
 
-    return grad_f
+    return _transform(grad_f)
 
 
 def jvp(f: Callable[..., Any], primals: Sequence[Any],
@@ -242,7 +255,7 @@ def jacobian(f: Callable[..., Any], mode: Literal["rev", "fwd"] = "rev",
         columns = [t.forward({id(v): 1.0}) for v in t.inputs]
         return [[column[i] for column in columns] for i in range(len(t.outputs))]
 
-    return jacobian_f
+    return _transform(jacobian_f)
 
 
 def hessian(f: Callable[..., Any],
@@ -260,6 +273,7 @@ def hessian(f: Callable[..., Any],
     def hessian_f(*args: Any) -> list[list[Any]]:
         nums = _positions(argnums, len(args), "hessian")
         gradient = grad(f, argnums=nums)
-        return jacobian(lambda *xs: list(gradient(*xs)), mode="fwd", argnums=nums)(*args)
+        gradient_list = _transform(lambda *xs: list(gradient(*xs)))
+        return jacobian(gradient_list, mode="fwd", argnums=nums)(*args)
 
-    return hessian_f
+    return _transform(hessian_f)

@@ -311,6 +311,22 @@ def test_jacobian_costs_n_forward_or_m_reverse_passes() -> None:
     assert fwd.nodes == 5 * 10
 
 
+def test_nested_transforms_count_the_runs_of_the_users_function() -> None:
+    runs = 0
+
+    def f(x: Any, y: Any) -> Any:
+        nonlocal runs
+        runs += 1
+        return x * x * y
+
+    for make in (hessian, lambda g: grad(grad(g)), lambda g: jacobian(grad(g, argnums=(0, 1)))):
+        runs = 0
+        with count_passes() as cost:
+            make(f)(1.0, 2.0)
+        assert runs == 1
+        assert cost.evaluations == runs
+
+
 def test_central_differences_cost_two_evaluations_per_input() -> None:
     with count_passes() as cost:
         numerical_grad(f_seed, [1.0, 2.0])
