@@ -43,7 +43,7 @@ nbtest: $(STAMP)
 
 # JupyterLab on the notebooks folder, with what the notebooks need.
 notebooks: $(STAMP)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[notebooks,viz]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[notebooks]'
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 # The picture the README embeds: seed 002's graph after backward, drawn by the package itself.
