@@ -371,6 +371,9 @@ def test_check_grads_rejects_a_wrong_second_order_rule() -> None:
             check_grads(f, [0.7, 1.1], modes=(mode,), order=2)
         assert "analytic" in str(info.value)
         assert "<-- mismatch" in str(info.value)
+        # the message says which function of x was differentiated, with the direction w used
+        of = "x ↦ w·∇(f)(x)" if mode == "rev" else "x ↦ ∇(f)(x)·w by jvp"
+        assert f"the derivatives of {of}, w = (1, 1.37)" in str(info.value)
 
 
 def test_check_grads_rejects_a_wrong_first_order_rule() -> None:

@@ -30,6 +30,9 @@ def test_constants_are_written_inline() -> None:
     p = Program(1, (Instruction("const", value=2.0), Instruction("pow", (0, 1))))
     assert str(p).splitlines()[0] == "v2 = x0 ** 2.0"
     assert p(3.0).data == 9.0
+    negative = Program(1, (Instruction("const", value=-2.0), Instruction("neg", (1,)),
+                           Instruction("mul", (0, 1))))
+    assert str(negative).splitlines()[:2] == ["v2 = −(-2.0)", "v3 = x0 · (-2.0)"]
 
 
 def test_runs_on_values_and_on_sympy() -> None:

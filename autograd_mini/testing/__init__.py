@@ -122,7 +122,7 @@ def _compare(analytic: Sequence[Any], point: Sequence[float], numeric: Sequence[
 
 def check_grads(f: Callable[..., Any], xs: Sequence[float],
                 modes: Sequence[str] = ("fwd", "rev"), order: int = 2, eps: float = 1e-6,
-                atol: float = 1e-5, rtol: float = 1e-3, _level: int = 1) -> bool:
+                atol: float = 1e-5, rtol: float = 1e-3, _level: int = 1, _of: str = "f") -> bool:
     """Check derivatives of ``f`` at ``xs`` in every mode, to ``order``, against central
     differences, in the style of HIPS autograd's and JAX's ``check_grads``.
 
@@ -133,8 +133,9 @@ def check_grads(f: Callable[..., Any], xs: Sequence[float],
     forward-over-forward, reverse-over-reverse and both mixtures. A vector-valued ``f`` is
     first contracted with a fixed cotangent u, x ↦ u·f(x).
 
-    Returns True or raises :class:`GradcheckError`, which names the mode and order and shows
-    analytic and numeric values side by side.
+    Returns True or raises :class:`GradcheckError`, which names the mode, the order and the
+    function whose derivatives disagree (w written out), and shows analytic and numeric values
+    side by side.
 
     >>> check_grads(lambda x, y: (x * y).sin() + y.exp(), [0.5, -0.3])
     True
@@ -167,9 +168,13 @@ def check_grads(f: Callable[..., Any], xs: Sequence[float],
             basis = [[1.0 if j == k else 0.0 for j in range(n)] for k in range(n)]
             analytic = [jvp(scalar_f, point, e)[1] for e in basis]
         _compare(analytic, point, numeric, atol, rtol,
-                 f"mode={mode}, order {_level}: analytic and numeric derivatives")
+                 f"mode={mode}, order {_level}: the derivatives of {_of}, analytic and numeric,")
     if order > 1:
+        weights = ", ".join(f"{wk:g}" for wk in w)
         for mode in modes:
+            of = (f"x ↦ w·∇({_of})(x)" if mode == "rev" else f"x ↦ ∇({_of})(x)·w by jvp")
+            if _level == 1:
+                of += f", w = ({weights})"
             if mode == "rev":
                 def derivative(*args: Any) -> Any:
                     g = grad(scalar_f, argnums=everything)(*args)
@@ -177,5 +182,5 @@ def check_grads(f: Callable[..., Any], xs: Sequence[float],
             else:
                 def derivative(*args: Any) -> Any:
                     return jvp(scalar_f, args, w)[1]
-            check_grads(derivative, point, modes, order - 1, eps, atol, rtol, _level + 1)
+            check_grads(derivative, point, modes, order - 1, eps, atol, rtol, _level + 1, of)
     return True

@@ -115,8 +115,8 @@ class Program:
         names = [f"x{i}" for i in range(self.n_inputs)]
         lines = []
         for k, ins in enumerate(self.body):
-            if ins.op == "const":
-                names.append(repr(ins.value))
+            if ins.op == "const":  # in parentheses when negative: −(−2.0), x · (−2.0)
+                names.append(repr(ins.value) if ins.value >= 0 else f"({ins.value!r})")
                 continue
             name = f"v{self.n_inputs + k}"
             lines.append(f"{name} = {RULES[ins.op].format([names[a] for a in ins.args])}")
