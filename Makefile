@@ -41,10 +41,13 @@ pytest: $(STAMP)
 nbtest: $(STAMP)
 	$(BIN)/pytest --nbmake --nbmake-timeout=300 notebooks
 
-# JupyterLab on the notebooks folder, with what the notebooks need.
+# JupyterLab on the notebooks folder, with what the notebooks need. JupyterLab refuses to run
+# as root unless told; containers often run as root, so say it there. LAB_FLAGS adds options,
+# such as LAB_FLAGS="--no-browser --port 8890".
+LAB_FLAGS ?=
 notebooks: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[notebooks]'
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_FLAGS)
 
 # The picture the README embeds: seed 002's graph after backward, drawn by the package itself.
 figures: $(STAMP)
