@@ -71,10 +71,10 @@ def _positions(argnums: ArgNums | None, n_args: int, who: str) -> tuple[int, ...
 
 _TRANSFORM = "_autograd_mini_transform"
 
-F = TypeVar("F", bound=Callable[..., Any])
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
-def _transform(fn: F) -> F:
+def _transform(fn: _F) -> _F:
     """Mark ``fn`` as made by a transform, so that :func:`count_passes` counts the runs of the
     user's own function inside it, not its own runs as well."""
     setattr(fn, _TRANSFORM, True)

@@ -196,6 +196,18 @@ def slope_along_bias(cost: Callable[[list[LayerParams]], float], layers: list[La
     return central(f, layers[m].b[j])
 
 
+def assert_parameter_slopes(g: Gradients, cost: Callable[[list[LayerParams]], float],
+                            layers: list[LayerParams], scale: float) -> None:
+    """Every ∂C/∂W and ∂C/∂b in ``g`` against the central difference of ``cost``."""
+    for m, layer in enumerate(layers):
+        for j in range(layer.nout):
+            for k in range(layer.nin):
+                numeric = slope_along_weight(cost, layers, m, j, k)
+                assert_close(g.dW[m][j][k], numeric, scale, f"dW[{m}][{j}][{k}]")
+            numeric = slope_along_bias(cost, layers, m, j)
+            assert_close(g.db[m][j], numeric, scale, f"db[{m}][{j}]")
+
+
 def slope_along_entry(cost: Callable[[list[float]], float], v: list[float], k: int) -> float:
     def f(t: float) -> float:
         return cost(replaced(v, k, t))
@@ -212,13 +224,7 @@ def assert_matches_central_differences(case: Case) -> None:
     def cost(ls: list[LayerParams]) -> float:
         return forward(ls, x, y, loss).loss
 
-    for m, layer in enumerate(layers):
-        for j in range(layer.nout):
-            for k in range(layer.nin):
-                numeric = slope_along_weight(cost, layers, m, j, k)
-                assert_close(g.dW[m][j][k], numeric, scale, f"dW[{m}][{j}][{k}]")
-            numeric = slope_along_bias(cost, layers, m, j)
-            assert_close(g.db[m][j], numeric, scale, f"db[{m}][{j}]")
+    assert_parameter_slopes(g, cost, layers, scale)
     for k in range(len(x)):
         numeric = slope_along_entry(lambda v: forward(layers, v, y, loss).loss, x, k)
         assert_close(g.dx[k], numeric, scale, f"dx[{k}]")
@@ -483,13 +489,7 @@ def test_batch_gradients_are_the_means_and_match_central_differences(
         return batch_backprop(ls, xs, ys, loss)[0]
 
     scale = max(1.0, abs(cost), *(abs(zk) for fp, _ in per_sample for z in fp.z for zk in z))
-    for m, layer in enumerate(layers):
-        for j in range(layer.nout):
-            for k in range(layer.nin):
-                numeric = slope_along_weight(batch_cost, layers, m, j, k)
-                assert_close(g.dW[m][j][k], numeric, scale, f"dW[{m}][{j}][{k}]")
-            numeric = slope_along_bias(batch_cost, layers, m, j)
-            assert_close(g.db[m][j], numeric, scale, f"db[{m}][{j}]")
+    assert_parameter_slopes(g, batch_cost, layers, scale)
 
 
 def test_seed_004_xor_network_learns_xor() -> None:

@@ -172,7 +172,7 @@ def check_grads(f: Callable[..., Any], xs: Sequence[float],
     if order > 1:
         weights = ", ".join(f"{wk:g}" for wk in w)
         for mode in modes:
-            of = (f"x ↦ w·∇({_of})(x)" if mode == "rev" else f"x ↦ ∇({_of})(x)·w by jvp")
+            of = f"x ↦ w·∇({_of})(x)" if mode == "rev" else f"x ↦ ∇({_of})(x)·w by jvp"
             if _level == 1:
                 of += f", w = ({weights})"
             if mode == "rev":
