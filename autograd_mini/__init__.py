@@ -7,36 +7,57 @@ how backpropagation works.
 >>> y.backward()
 >>> x.grad  # d/dx (x² + 2x) = 2x + 2
 8.0
+
+Every op is a row of one table (:mod:`autograd_mini.rules`); :func:`primitive` adds one.
+:func:`trace` writes a graph's evaluation trace and :func:`draw` pictures it.
 """
 
-from .engine import (
-    Cost,
-    DomainError,
-    Value,
-    count_passes,
-    dot,
-    is_grad_enabled,
-    no_grad,
-    total,
-)
+from typing import TYPE_CHECKING
+
+from . import rules as _rules
+from .cost import Cost, count_passes
+from .engine import METHODS, Value, dot, is_grad_enabled, no_grad, total
+from .errors import DomainError
 from .functional import grad, hessian, jacobian, jvp, value_and_grad, vjp
+from .rules import Primitive, primitive
+from .tables import trace
+from .testing import check_rule as _check_rule
+from .viz import draw
+
+# The registration check of primitive() needs the engine and the checking tools, which
+# import the rule table; the table cannot import them, so it is handed the check here.
+_rules.set_registration_check(_check_rule)
+
+# The built-in functions of the table, made from it as the Value methods are: ``atan(x)`` is
+# ``x.atan()``, and on plain numbers each computes the value (``erf(0.5)`` is a float).
+for _name in METHODS:
+    globals()[_name] = Primitive(_rules.RULES[_name])
+del _name
+
+if TYPE_CHECKING:  # for the type checker, every such name is a Primitive
+    def __getattr__(name: str) -> Primitive: ...
 
 __all__ = [
     "Cost",
     "DomainError",
+    "Primitive",
     "Value",
     "__version__",
     "count_passes",
     "dot",
+    "draw",
     "grad",
     "hessian",
     "is_grad_enabled",
     "jacobian",
     "jvp",
     "no_grad",
+    "primitive",
     "total",
+    "trace",
     "value_and_grad",
     "vjp",
+    *METHODS,
 ]
 
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""Iterative walks over a computation graph.
+"""Iterative walks over a computation graph, and the one walk over its reverse edges.
 
 A node is anything with the engine's slot layout: ``_op`` (a :class:`~autograd_mini.rules.Rule`)
 and its operands in ``_a`` and ``_b``. Nothing here recurses, so a chain of a million ops is
@@ -10,10 +10,15 @@ order: the trace numbering and the DOT output depend on that.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Container, Iterator, Sequence
+from typing import Any, Literal, NamedTuple
 
-__all__ = ["operands", "topological_order", "wengert"]
+from .rules import CONST, INPUT, VARIADIC
+
+__all__ = [
+    "Edge", "local_partial", "local_partials", "operands", "reverse_edges", "topological_order",
+    "wengert",
+]
 
 
 def operands(node: Any) -> tuple[Any, ...]:
@@ -63,8 +68,81 @@ def wengert(root: Any) -> tuple[list[Any], dict[int, int]]:
     ``id``: the n inputs are numbered 1−n … 0 in the order the expression first uses them,
     the intermediates 1 … l in evaluation order, so the root is l.
     """
-    order = [v for v in topological_order(root) if v._op.name != "const"]
-    inputs = [v for v in order if v._op.name == "input"]
-    nodes = inputs + [v for v in order if v._op.name != "input"]
+    order = [v for v in topological_order(root) if v._op is not CONST]
+    inputs = [v for v in order if v._op is INPUT]
+    nodes = inputs + [v for v in order if v._op is not INPUT]
     start = 1 - len(inputs)
     return nodes, {id(v): start + k for k, v in enumerate(nodes)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Local partials, from the rule table
+# ---------------------------------------------------------------------------------------------
+
+
+def local_partials(node: Any, on_values: bool) -> list[Any]:
+    """∂node/∂(operand i) for every operand, from the rule table: floats, or with
+    ``on_values`` Values built from the operands themselves, so that they can be
+    differentiated again. Constant operands are passed as floats either way."""
+    rule = node._op
+    ops = operands(node)
+    args = [p.data if p._op is CONST else p for p in ops] if on_values else [p.data for p in ops]
+    out = node if on_values else node.data
+    if rule.arity == VARIADIC:
+        return list(rule.partials[0](args, out))
+    return [d(*args, out) for d in rule.partials]
+
+
+def local_partial(node: Any, i: int, on_values: bool) -> Any:
+    """∂node/∂(operand i); see :func:`local_partials`."""
+    if node._op.arity == VARIADIC:
+        return local_partials(node, on_values)[i]
+    ops = operands(node)
+    if on_values:
+        args = [p.data if p._op is CONST else p for p in ops]
+        return node._op.partials[i](*args, node)
+    return node._op.partials[i](*(p.data for p in ops), node.data)
+
+
+class Edge(NamedTuple):
+    """One edge of the graph, read backwards: ``operand`` is operand number ``position`` of
+    ``consumer``, and ``partial`` is ∂consumer/∂operand (None when it was not asked for)."""
+
+    consumer: Any
+    position: int
+    operand: Any
+    partial: Any
+
+
+def reverse_edges(order: Sequence[Any], partials: Literal["float", "value"] | None = "float",
+                  *, reached: Container[int] | None = None,
+                  stop: Container[int] = ()) -> Iterator[Edge]:
+    """Every edge into an op of a topological ``order``, consumers last to first, operands in
+    order: the walk of every reverse-mode reader (the adjoint sweeps, the adjoint table and
+    the step-through, the compiled trace).
+
+    Edges from constants are left out: a constant has no adjoint. ``partials`` says how to
+    evaluate each edge's local partial: on floats, on Values (so that it can be
+    differentiated again), or not at all. A consumer is expanded only if its id is in
+    ``reached`` (when given) and not in ``stop``.
+
+    NOTE: ``reached`` is read as the walk arrives at each consumer, so a sweep can pass the
+    dictionary it is filling: by then every consumer of that node has added its share.
+
+    >>> from autograd_mini import Value
+    >>> x = Value(3.0, label="x")
+    >>> y = x * x
+    >>> [(e.position, e.operand.label, e.partial) for e in reverse_edges([x, y])]
+    [(0, 'x', 3.0), (1, 'x', 3.0)]
+    """
+    on_values = partials == "value"
+    for node in reversed(order):
+        if not node._op.arity:
+            continue
+        key = id(node)
+        if (reached is not None and key not in reached) or key in stop:
+            continue
+        ds = None if partials is None else local_partials(node, on_values)
+        for i, p in enumerate(operands(node)):
+            if p._op is not CONST:
+                yield Edge(node, i, p, None if ds is None else ds[i])

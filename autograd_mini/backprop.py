@@ -43,6 +43,11 @@ Activations (σ′ as used here)::
     relu     max(0, z)         σ′ = 1 if z > 0 else 0      (NOTE: relu′(0) = 0, as in the engine)
     tanh     tanh z            σ′ = 1 − a²
     sigmoid  1/(1 + e⁻ᶻ)       σ′ = a(1 − a)
+    leaky_relu z if z > 0 else 0.01·z     σ′ = 1 if z > 0 else 0.01 (0.01 at z = 0)
+    elu      z if z > 0 else eᶻ − 1       σ′ = 1 if z > 0 else eᶻ    (1 at z = 0)
+    softplus ln(1 + eᶻ)        σ′ = 1/(1 + e⁻ᶻ)
+    gelu     z·Φ(z)            σ′ = Φ(z) + z·φ(z)           (Φ, φ: the normal cdf and pdf)
+    silu     z/(1 + e⁻ᶻ)       σ′ = s(1 + z(1 − s)), s = 1/(1 + e⁻ᶻ)
     linear   z                 σ′ = 1
     softmax  eᶻᵏ/Σⱼ eᶻʲ        Jᵀg = a ∘ (g − (g·a))       (last layer only)
 
@@ -110,7 +115,12 @@ __all__ = [
 Matrix = list[list[float]]
 
 #: The activation names a :class:`LayerParams` accepts.
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear", "softmax")
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "elu", "softplus", "gelu", "silu",
+               "linear", "softmax")
+
+#: The parameters of leaky_relu and elu, PyTorch's defaults (and the rule table's).
+LEAKY_SLOPE = 0.01
+ELU_ALPHA = 1.0
 
 #: The loss names :func:`forward`, :func:`backward` and :func:`batch_backprop` accept.
 LOSSES = ("squared_error", "mse", "bce", "cross_entropy", "hinge")
@@ -229,6 +239,16 @@ def _log_sum_exp(z: Sequence[float]) -> float:
     return m + math.log(math.fsum(math.exp(zk - m) for zk in z))
 
 
+def _phi(x: float) -> float:
+    """The standard normal density φ(x) = e^(−x²/2)/√(2π)."""
+    return math.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+
+
+def _big_phi(x: float) -> float:
+    """The standard normal distribution function Φ(x) = (1 + erf(x/√2))/2."""
+    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+
+
 def _activate(name: str, z: Sequence[float]) -> list[float]:
     """a = σ(z) for one layer."""
     if name == "relu":
@@ -237,6 +257,16 @@ def _activate(name: str, z: Sequence[float]) -> list[float]:
         return [math.tanh(zk) for zk in z]
     if name == "sigmoid":
         return [_sigmoid(zk) for zk in z]
+    if name == "leaky_relu":
+        return [zk if zk > 0.0 else LEAKY_SLOPE * zk for zk in z]
+    if name == "elu":
+        return [zk if zk > 0.0 else ELU_ALPHA * (math.exp(zk) - 1.0) for zk in z]
+    if name == "softplus":  # ln(1 + e^z), shifted so that exp never overflows
+        return [max(zk, 0.0) + math.log(1.0 + math.exp(-abs(zk))) for zk in z]
+    if name == "gelu":
+        return [zk * _big_phi(zk) for zk in z]
+    if name == "silu":
+        return [zk * _sigmoid(zk) for zk in z]
     if name == "linear":
         return [float(zk) for zk in z]
     if name == "softmax":
@@ -261,6 +291,19 @@ def _pull_back(
         return [gk * (1.0 - ak * ak) for gk, ak in zip(g, a, strict=True)]
     if name == "sigmoid":
         return [gk * (ak * (1.0 - ak)) for gk, ak in zip(g, a, strict=True)]
+    if name == "leaky_relu":
+        # NOTE: at the kink z = 0 the slope is the leak, as in PyTorch and the engine.
+        return [gk if zk > 0.0 else LEAKY_SLOPE * gk for gk, zk in zip(g, z, strict=True)]
+    if name == "elu":  # σ′ = α e^z for z ≤ 0 (α at the kink, as in PyTorch)
+        return [gk if zk > 0.0 else gk * ELU_ALPHA * math.exp(zk)
+                for gk, zk in zip(g, z, strict=True)]
+    if name == "softplus":  # σ′ is the logistic sigmoid
+        return [gk * _sigmoid(zk) for gk, zk in zip(g, z, strict=True)]
+    if name == "gelu":  # d/dz z·Φ(z) = Φ(z) + z·φ(z)
+        return [gk * (_big_phi(zk) + zk * _phi(zk)) for gk, zk in zip(g, z, strict=True)]
+    if name == "silu":  # d/dz z·s(z) = s(z) + z·s(z)(1 − s(z)), s the logistic sigmoid
+        return [gk * (_sigmoid(zk) * (1.0 + zk * (1.0 - _sigmoid(zk))))
+                for gk, zk in zip(g, z, strict=True)]
     if name == "linear":
         return [float(gk) for gk in g]
     if name == "softmax":

@@ -70,7 +70,7 @@ def _bindings(pairs: Sequence[str]) -> dict[str, float]:
 
 def _trace(args: argparse.Namespace) -> str:
     from .expression import ExpressionError, parse
-    from .trace import Trace
+    from .tables import Trace
 
     at = _bindings(args.at)
     try:

@@ -21,12 +21,12 @@ names and numeric literals. Labels and other user strings never reach it.
 >>> print(step.source)
 def compiled(x0, x1):
     v1 = x0 * x1
-    v2 = _sin(x0)
+    v2 = _p_sin(x0)
     v3 = v1 + v2
     g3 = 1.0
     g1 = g3
     g2 = g3
-    gx0 = g2 * (_cos(x0))
+    gx0 = g2 * (_p_cos(x0))
     gx0 += g1 * (x1)
     gx1 = g1 * (x0)
     return v3, (gx0, gx1)
@@ -42,10 +42,10 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import rules
-from ._graph import operands, topological_order
-from .engine import DomainError, Value, _compiling
-from .rules import CONST, INPUT, VARIADIC, Rule
+from ._graph import operands, reverse_edges, topological_order
+from .engine import Value, compiling
+from .errors import DomainError
+from .rules import CODE_HELPERS, CONST, INPUT, RULES, VARIADIC, Rule
 
 __all__ = ["CompileError", "Compiled", "compile"]
 
@@ -68,20 +68,20 @@ def _checked(rule: Rule) -> Callable[..., float]:
         if rule.domain is not None:
             reason = rule.domain(*xs)
             if reason is not None:
-                raise DomainError(rule, tuple(Value(x) for x in xs), reason)
+                raise DomainError(rule, xs, reason)
         return rule.primal(*xs)
 
     return primal
 
 
 def _namespace() -> dict[str, Any]:
-    """What the generated code may call: the table's helpers and each rule's own functions."""
-    space: dict[str, Any] = {
-        "__builtins__": {"abs": abs}, "_sum": sum,
-        "_exp": rules.exp, "_sin": rules._sin, "_cos": rules._cos, "_tan": rules._tan,
-        "_tanh": math.tanh, "_sigmoid": rules._sigmoid, "_inf": math.inf, "_nan": math.nan,
-    }
-    for name, rule in rules.RULES.items():
+    """What the generated code may call, all made from the table: each row's raw primal
+    (``_p_NAME``, for its code templates), its primal with the domain check (``_f_NAME``) and
+    its partials (``_d_NAME_i``), and the few helpers the templates may use."""
+    helpers: dict[str, Any] = {"_sum": sum, "abs": abs, "_inf": math.inf, "_nan": math.nan}
+    space: dict[str, Any] = {"__builtins__": {}, **{k: helpers[k] for k in CODE_HELPERS}}
+    for name, rule in RULES.items():
+        space[f"_p_{name}"] = rule.primal
         space[f"_f_{name}"] = _checked(rule)
         if rule.arity == VARIADIC:
             space[f"_d_{name}"] = rule.partials[0]
@@ -145,15 +145,13 @@ def compile(f: Callable[..., Any],
             inputs.append(x)
         else:
             inputs.append(Value(float(x)))
-    token = _compiling.set(True)
     try:
-        out = f(*inputs)
+        with compiling():
+            out = f(*inputs)
     except TypeError as error:
         if "used as a Python bool" in str(error):
             raise CompileError(str(error)) from None
         raise
-    finally:
-        _compiling.reset(token)
     if not isinstance(out, Value):
         raise CompileError(f"compile needs f to return a Value, not {type(out).__name__}")
     order = topological_order(out)
@@ -177,24 +175,24 @@ def compile(f: Callable[..., Any],
         root = "g" + names[id(out)].lstrip("v")
         grads[id(out)] = root
         lines.append(f"{root} = 1.0")
-    for v in reversed(order):
-        if not v._op.arity or id(v) not in grads:
-            continue
+    consumer: Value | None = None
+    args: list[str] = []
+    for v, i, p, _ in reverse_edges(order, None, reached=grads):
+        if not (p._op.arity or id(p) in input_ids):
+            continue  # closed-over values have no adjoint to keep
+        if v is not consumer:  # the operands' names, once per consumer
+            consumer, args = v, [names[id(q)] for q in operands(v)]
         g = grads[id(v)]
-        args = [names[id(p)] for p in operands(v)]
-        for i, p in enumerate(operands(v)):
-            if not (p._op.arity or id(p) in input_ids):
-                continue  # constants and closed-over values have no adjoint to keep
-            partial = _partial_code(v._op, args, names[id(v)], i)
-            term = g if partial == "1.0" else (f"-{g}" if partial == "-1.0"
-                                                else f"{g} * ({partial})")
-            target = grads.get(id(p))
-            if target is None:
-                target = "g" + names[id(p)].lstrip("v")
-                grads[id(p)] = target
-                lines.append(f"{target} = {term}")
-            else:
-                lines.append(f"{target} += {term}")
+        partial = _partial_code(v._op, args, names[id(v)], i)
+        term = g if partial == "1.0" else (f"-{g}" if partial == "-1.0"
+                                            else f"{g} * ({partial})")
+        target = grads.get(id(p))
+        if target is None:
+            target = "g" + names[id(p)].lstrip("v")
+            grads[id(p)] = target
+            lines.append(f"{target} = {term}")
+        else:
+            lines.append(f"{target} += {term}")
     result = [grads.get(id(x), "0.0") for x in inputs]
     params = ", ".join(f"x{i}" for i in range(len(inputs)))
     body = "\n".join(f"    {line}" for line in lines)

@@ -17,53 +17,47 @@ Why the node looks the way it does:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from numbers import Real
 from operator import attrgetter
-from typing import Any, Union, cast
+from typing import TYPE_CHECKING, Any, Union, cast
 
 from . import _graph
+from .cost import charge, counting
+from .errors import DomainError
 from .rules import (
     ABS,
     ADD,
     CONST,
-    COS,
     DIV,
     DOT,
-    EXP,
     INPUT,
-    LOG,
     MUL,
     NEG,
     POS,
     POW,
-    RELU,
-    SIGMOID,
-    SIN,
-    SQRT,
+    RULES,
     SUB,
     SUM,
-    TAN,
-    TANH,
     VARIADIC,
     Rule,
+    complete_operands,
 )
+from .sweep import reverse_sweep
 
 __all__ = [
-    "Cost",
-    "DomainError",
     "Value",
     "apply_rule",
-    "count_passes",
+    "as_value",
+    "compiling",
+    "constant",
     "dot",
     "is_grad_enabled",
-    "local_partial",
-    "local_partials",
     "no_grad",
-    "reverse_sweep",
+    "recording",
+    "to_float",
     "total",
 ]
 
@@ -103,7 +97,7 @@ def no_grad() -> Iterator[None]:
 
 
 @contextmanager
-def _recording() -> Iterator[None]:
+def recording() -> Iterator[None]:
     """Record a graph even inside :func:`no_grad`: the function transforms need one."""
     token = _grad_enabled.set(True)
     try:
@@ -112,102 +106,25 @@ def _recording() -> Iterator[None]:
         _grad_enabled.reset(token)
 
 
-@dataclass
-class Cost:
-    """What derivative passes cost, as counted by :func:`count_passes`.
-
-    ``evaluations`` counts runs of a user's function by the transforms and by
-    :func:`~autograd_mini.testing.numerical_grad`. A function made by a transform is not the
-    user's: ``hessian(f)`` and ``grad(grad(f))`` run ``f`` once and count one evaluation.
-    ``forward_passes`` and ``reverse_passes`` count tangent and adjoint sweeps; ``nodes``
-    counts the nodes those sweeps visited.
-    For f: ℝⁿ → ℝᵐ a full Jacobian takes n forward passes or m reverse passes.
-    """
-
-    evaluations: int = 0
-    forward_passes: int = 0
-    reverse_passes: int = 0
-    nodes: int = 0
-
-
-_cost: ContextVar[Cost | None] = ContextVar("autograd_mini.cost", default=None)
-
-
 @contextmanager
-def count_passes() -> Iterator[Cost]:
-    """Count function evaluations, forward and reverse passes and the nodes they visit.
-
-    >>> from autograd_mini import jacobian
-    >>> with count_passes() as cost:
-    ...     J = jacobian(lambda x, y, z: [x * y * z], mode="fwd")(1.0, 2.0, 3.0)
-    >>> cost.forward_passes, cost.reverse_passes
-    (3, 0)
-    """
-    cost = Cost()
-    token = _cost.set(cost)
+def compiling() -> Iterator[None]:
+    """Mark the block as tracing for :mod:`autograd_mini.compile`: a Value used as a Python
+    bool there raises, since the trace would keep one branch only."""
+    token = _compiling.set(True)
     try:
-        yield cost
+        yield
     finally:
-        _cost.reset(token)
-
-
-def _charge(evaluations: int = 0, forward: int = 0, reverse: int = 0, nodes: int = 0) -> None:
-    cost = _cost.get()
-    if cost is not None:
-        cost.evaluations += evaluations
-        cost.forward_passes += forward
-        cost.reverse_passes += reverse
-        cost.nodes += nodes
-
-
-class DomainError(ValueError):
-    """An op was applied outside its domain, such as ``log`` of a number ≤ 0.
-
-    The engine never returns a complex number or a silent ``nan`` for these. The message names
-    the op, the operand values and their labels; the same facts are attributes:
-    ``op`` (the rule's name), ``operands`` (floats), ``labels`` and ``reason``.
-    """
-
-    def __init__(self, rule: Rule, operands: tuple[Value, ...], reason: str) -> None:
-        self.op = rule.name
-        self.operands = tuple(v.data for v in operands)
-        self.labels = tuple(v.label for v in operands)
-        self.reason = reason
-        labels = {v.label for v in operands}
-        free = [n for n in ("x", "y", "u", "w", "p", "q") if n not in labels]
-        names = [_describe(v, free[i]) for i, v in enumerate(operands)]
-        bracketed = "({0})" in rule.text  # exp({0}) needs no more brackets; {0} / {1} does
-        expression = rule.format(
-            [f"({n})" if " " in n and not bracketed else n for n in names])
-        bindings = " and ".join(
-            f"{name} = {v.data!r}"
-            for name, v in zip(names, operands, strict=True)
-            if v._op is not CONST
-        )
-        where = f" with {bindings}" if bindings else ""
-        super().__init__(f"{rule.name}: {reason}: {expression}{where}")
-
-
-def _describe(v: Value, default: str) -> str:
-    """How an error message names an operand: its label, its number if it is a constant, its
-    own formula one level deep if it was computed (``x − 3.0``), else ``default``."""
-    if v.label is not None:
-        return v.label
-    if v._op is CONST:
-        return repr(v.data)
-    if v._op.arity:
-        inner = [p.label or (repr(p.data) if p._op is CONST else "…") for p in _graph.operands(v)]
-        return v._op.format(inner)
-    return default
+        _compiling.reset(token)
 
 
 class Value:
     """A scalar node in a computation graph.
 
     ``data`` is the primal value v, ``grad`` the adjoint v̄ = ∂f/∂v after ``f.backward()``.
-    Operators (``+ - * / **``, unary ``-``, ``abs()``) and the methods ``exp log sqrt sin cos
-    tan tanh sigmoid relu`` build new nodes; a Python number on either side of an operator
-    becomes a constant node.
+    Operators (``+ - * / **``, unary ``-``, ``abs()``) and a method for every built-in
+    function of the rule table (``exp log log1p sqrt sin cos tan atan erf tanh sigmoid relu
+    leaky_relu elu softplus gelu silu maximum minimum``) build new nodes; a Python number on
+    either side of an operator becomes a constant node.
 
     >>> x1, x2 = Value(2.0, label="x1"), Value(5.0, label="x2")
     >>> f = x1 * x2 + (x1 * x2).exp() - x2.sin()
@@ -232,7 +149,7 @@ class Value:
 
     def __init__(self, data: float, label: str | None = None) -> None:
         if type(data) is not float:
-            data = _number(data, "Value data")
+            data = to_float(data, "Value data")
         if label is not None and not isinstance(label, str):
             raise TypeError(f"Value label must be a str or None, not {type(label).__name__}")
         self.data = data
@@ -319,42 +236,18 @@ class Value:
         return _unary(ABS, self)
 
     # -- functions -----------------------------------------------------------------------------
+    # NOTE: every built-in row written as a call (exp, log, …, relu, maximum, leaky_relu, …)
+    # is a method, made from the table below the class, so a new built-in row needs no edit
+    # here. For the type checker, an unknown attribute is such a method.
 
-    def exp(self) -> Value:
-        """eˣ; its derivative is eˣ itself."""
-        return _unary(EXP, self)
+    if TYPE_CHECKING:
+        def __getattr__(self, name: str) -> Callable[..., Value]: ...
 
-    def log(self) -> Value:
-        """ln x, for x > 0; d/dx ln x = 1/x."""
-        return _unary(LOG, self)
-
-    def sqrt(self) -> Value:
-        """√x, for x ≥ 0; d/dx √x = 1/(2√x)."""
-        return _unary(SQRT, self)
-
-    def sin(self) -> Value:
-        """sin x; d/dx sin x = cos x."""
-        return _unary(SIN, self)
-
-    def cos(self) -> Value:
-        """cos x; d/dx cos x = −sin x."""
-        return _unary(COS, self)
-
-    def tan(self) -> Value:
-        """tan x; d/dx tan x = 1 + tan²x."""
-        return _unary(TAN, self)
-
-    def tanh(self) -> Value:
-        """tanh x; d/dx tanh x = 1 − tanh²x."""
-        return _unary(TANH, self)
-
-    def sigmoid(self) -> Value:
-        """σ(x) = 1/(1 + e⁻ˣ); σ′ = σ(1 − σ). Computed without overflow for any x."""
-        return _unary(SIGMOID, self)
-
-    def relu(self) -> Value:
-        """max(0, x). NOTE: at the kink we take relu′(0) = 0."""
-        return _unary(RELU, self)
+    @staticmethod
+    def apply_rule(rule: Rule, *operands: Operand) -> Value:
+        """Apply a row of the table to these operands: what a
+        :class:`~autograd_mini.rules.Primitive` calls when it meets a Value."""
+        return apply_rule(rule, *operands)
 
     # -- differentiation -----------------------------------------------------------------------
 
@@ -382,12 +275,12 @@ class Value:
         A graph must not be differentiated from two threads at once: the float pass keeps its
         bookkeeping in the nodes.
         """
-        seed = _number(seed, "backward seed")
+        seed = to_float(seed, "backward seed")
         if create_graph:
             self._backward_on_values(seed)
             return
-        if _cost.get() is not None:
-            _charge(reverse=1, nodes=len(_graph.topological_order(self)))
+        if counting():
+            charge(reverse=1, nodes=len(_graph.topological_order(self)))
         if not self._op.arity:  # an input is its own derivative: ∂x/∂x = 1
             if self._op is INPUT:
                 self.grad += seed
@@ -405,35 +298,18 @@ class Value:
         """``backward(create_graph=True)``: the general sweep, on Values, with the same
         accumulation semantics as the float pass."""
         order = _graph.topological_order(self)
-        with _recording():
+        with recording():
             adjoints = reverse_sweep(order, {id(self): seed}, on_values=True)
         for node in order:
             bar = adjoints.get(id(node))
             if type(bar) is float:  # a constant derivative: still a Value, for a uniform type
-                bar = _node(CONST, bar, None, None)
+                bar = constant(bar)
             if node._op is INPUT:
                 if bar is not None:
-                    node.grad = bar if _is_zero(node.grad) else node.grad + bar
+                    zero = type(node.grad) is float and node.grad == 0.0
+                    node.grad = bar if zero else node.grad + bar
             elif node._op is not CONST:
                 node.grad = 0.0 if bar is None else bar
-
-    # -- seeing the graph ---------------------------------------------------------------------
-    # NOTE: these import the display layers when called, never at import time, so the core
-    # stays free of them (and of graphviz).
-
-    def trace(self, wrt: Any = None) -> Any:
-        """The evaluation trace of this node's graph: primal, tangent (for ``wrt``) and adjoint
-        tables; see :class:`autograd_mini.trace.Trace`."""
-        from .trace import Trace
-
-        return Trace(self, wrt)
-
-    def draw(self, **options: Any) -> Any:
-        """A picture of this node's graph, shown inline in Jupyter and saved with ``.save``;
-        see :func:`autograd_mini.viz.to_dot` for the options."""
-        from .viz import GraphView
-
-        return GraphView(self, **options)
 
     def zero_grad(self) -> None:
         """Set ``grad`` to 0 on this node and every node below it (inputs included)."""
@@ -462,9 +338,14 @@ def _node(rule: Rule, data: float, a: Any, b: Any) -> Value:
     return v
 
 
-def _number(x: Any, what: str) -> float:
-    """``x`` as a float, or a TypeError naming its type. Booleans are refused: ``True * x`` is
-    almost always a mistake."""
+def constant(x: float) -> Value:
+    """A constant node: a number in a graph, drawn and traced as a number, with no gradient."""
+    return _node(CONST, float(x), None, None)
+
+
+def to_float(x: Any, what: str) -> float:
+    """``x`` as a float, or a TypeError naming ``what`` and its type. Booleans are refused:
+    ``True * x`` is almost always a mistake."""
     t = type(x)
     if t is float or t is int or (isinstance(x, Real) and t is not bool):
         return float(x)
@@ -482,6 +363,15 @@ def _operand(x: Any) -> Value | None:
     if isinstance(x, Real) and t is not bool:
         return _node(CONST, float(x), None, None)
     return None
+
+
+def as_value(x: Any, what: str) -> Value:
+    """``x`` itself for a Value, a constant node for a number, else a TypeError naming
+    ``what``."""
+    v = _operand(x)
+    if v is None:
+        raise TypeError(f"{what} must be Values or numbers, not {type(x).__name__}")
+    return v
 
 
 # What a binary operator returns for an operand type it does not handle, so that Python can try
@@ -529,11 +419,13 @@ def apply_rule(rule: Rule, *operands: Operand) -> Value:
     >>> from autograd_mini.rules import MUL
     >>> apply_rule(MUL, Value(3.0), 4).data
     12.0
+
+    Trailing operands with defaults may be left out, as in ``leaky_relu(x)``.
     """
     if rule.arity == VARIADIC:
         return _variadic(rule, operands)
     if len(operands) != rule.arity:
-        raise TypeError(f"rule {rule.name!r} takes {rule.arity} operand(s), got {len(operands)}")
+        operands = complete_operands(rule, operands)
     if rule.arity == 1:
         a = _operand(operands[0])
         if a is None:
@@ -588,84 +480,34 @@ def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand = 0
 def total(values: Sequence[Operand]) -> Value:
     """x₁ + … + xₙ as one node; each ∂/∂xᵢ = 1. ``total([])`` is the constant 0."""
     if not values:
-        return _node(CONST, 0.0, None, None)
+        return constant(0.0)
     return _variadic(SUM, values)
 
 
 # ---------------------------------------------------------------------------------------------
-# The general sweeps' shared pieces: partials in either mode, and the reverse sweep
+# The methods of the built-in functions, made from the table
 # ---------------------------------------------------------------------------------------------
 
 
-def local_partials(node: Value, on_values: bool) -> list[Any]:
-    """∂node/∂(operand i) for every operand, from the rule table: floats, or with
-    ``on_values`` Values built from the operands themselves, so that they can be
-    differentiated again. Constant operands are passed as floats either way."""
-    rule = node._op
-    ops = _graph.operands(node)
-    args = [p.data if p._op is CONST else p for p in ops] if on_values else [p.data for p in ops]
-    out = node if on_values else node.data
-    if rule.arity == VARIADIC:
-        return list(rule.partials[0](args, out))
-    return [d(*args, out) for d in rule.partials]
+def _method(rule: Rule) -> Callable[..., Value]:
+    if rule.arity == 1:
+        def method(self: Value) -> Value:
+            return _unary(rule, self)
+    else:
+        def method(self: Value, *others: Operand) -> Value:
+            return apply_rule(rule, self, *others)
+    method.__name__ = method.__qualname__ = rule.name
+    method.__doc__ = rule.doc
+    return method
 
 
-def local_partial(node: Value, i: int, on_values: bool) -> Any:
-    """∂node/∂(operand i); see :func:`local_partials`."""
-    if node._op.arity == VARIADIC:
-        return local_partials(node, on_values)[i]
-    ops = _graph.operands(node)
-    if on_values:
-        args = [p.data if p._op is CONST else p for p in ops]
-        return node._op.partials[i](*args, node)
-    return node._op.partials[i](*(p.data for p in ops), node.data)
-
-
-def _is_zero(x: Any) -> bool:
-    return type(x) is float and x == 0.0
-
-
-def _times(g: Any, d: Any) -> Any:
-    """g · d, without building a node when either factor is exactly ±1."""
-    if type(d) is float:
-        if d == 1.0:
-            return g
-        if d == -1.0:
-            return -g
-    if type(g) is float and g == 1.0:
-        return d
-    return g * d
-
-
-def reverse_sweep(order: list[Value], seeds: dict[int, Any], on_values: bool,
-                  stop: frozenset[int] = frozenset(),
-                  live: set[int] | None = None) -> dict[int, Any]:
-    """Adjoints v̄ = Σ over consumers c of ∂c/∂v · c̄, for the nodes of a topological ``order``.
-
-    ``seeds`` gives the starting adjoints by node id (``{id(f): 1.0}`` for ∂f/∂·). Adjoints
-    are kept in the returned dict, keyed by node id, not in ``.grad``, so a sweep has no side
-    effects and sweeps can nest. It does not pass adjoints on below a node in ``stop`` (the
-    inputs of a transform), nor into a node outside ``live`` when that is given (nodes that
-    cannot reach any input). With ``on_values`` the adjoints are Values.
-
-    This is the flexible pass behind ``backward(create_graph=True)`` and the function
-    transforms; plain ``backward()`` has a faster one of its own for floats.
-    """
-    _charge(reverse=1, nodes=len(order))
-    bar = dict(seeds)
-    for node in reversed(order):
-        key = id(node)
-        g = bar.get(key)
-        if g is None or key in stop or not node._op.arity:
-            continue
-        partials = local_partials(node, on_values)
-        for p, d in zip(_graph.operands(node), partials, strict=True):
-            if p._op is CONST or (live is not None and id(p) not in live):
-                continue
-            contribution = _times(g, d)
-            previous = bar.get(id(p))
-            bar[id(p)] = contribution if previous is None else previous + contribution
-    return bar
+#: The built-in rows that are Value methods: ``x.exp()``, ``x.maximum(y)``, ``x.leaky_relu()``.
+METHODS: tuple[str, ...] = tuple(
+    name for name, rule in RULES.items() if rule.builtin and rule.function
+    and name not in ("abs",))  # abs(x) is Python's own spelling, through __abs__
+for _name in METHODS:
+    setattr(Value, _name, _method(RULES[_name]))
+del _name
 
 
 # ---------------------------------------------------------------------------------------------

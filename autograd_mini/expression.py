@@ -14,9 +14,11 @@ Allowed:
 * variables: any other name;
 * the operators ``+ - * / **``, unary ``-`` and ``+``, and parentheses, with Python's
   precedence (``-x ** 2`` is ``-(x ** 2)`` and ``**`` groups to the right);
-* calls ``f(x)``, with one positional argument, of the functions in :data:`FUNCTIONS`. These
-  are the unary rules of :data:`autograd_mini.rules.RULES` other than the operators ``neg``
-  and ``pos``, so a new unary rule is callable here without a change to this module.
+* calls ``f(x)``, ``f(x, y)``, with positional arguments, of the functions in
+  :data:`FUNCTIONS`. These are the built-in rows of :data:`autograd_mini.rules.RULES` that
+  are written as calls, so a new built-in row is callable here without a change to this
+  module. A row's trailing operands with defaults may be left out: ``leaky_relu(x)`` is
+  ``leaky_relu(x, 0.01)``.
 
 Refused: attributes, subscripts, lambdas, comprehensions, comparisons, ``and``, ``or`` and
 ``not``, ``%``, ``//``, ``@`` and the bit operators, keyword and starred arguments, calls of
@@ -49,21 +51,20 @@ from dataclasses import dataclass, field
 from numbers import Real
 from typing import Any, NamedTuple
 
-from .engine import DomainError, Value, _node, apply_rule
-from .rules import ADD, CONST, DIV, MUL, NEG, POS, POW, RULES, SUB, Rule
+from .engine import Value, apply_rule, constant
+from .errors import DomainError
+from .rules import ADD, DIV, MUL, NEG, POS, POW, RULES, SUB, VARIADIC, Rule
 
 __all__ = ["FUNCTIONS", "MAX_LENGTH", "Expression", "ExpressionError", "parse"]
 
 MAX_LENGTH = 10_000
 """The longest expression :func:`parse` reads, in characters."""
 
-_OPERATOR_RULES = frozenset({"neg", "pos"})  # unary rules written as operators, not calls
-
 FUNCTIONS: tuple[str, ...] = tuple(
     name for name, rule in RULES.items()
-    if rule.arity == 1 and name not in _OPERATOR_RULES and name.isidentifier()
+    if rule.builtin and rule.function and rule.arity != VARIADIC
 )
-"""The names that can be called: every unary rule of the table except ``neg`` and ``pos``."""
+"""The names that can be called: every built-in row of the table written as a call."""
 
 _BINARY: dict[type[ast.operator], Rule] = {
     ast.Add: ADD, ast.Sub: SUB, ast.Mult: MUL, ast.Div: DIV, ast.Pow: POW,
@@ -257,7 +258,7 @@ class Expression:
                 raise ExpressionError(str(err), self.text, step.start, step.end) from err
         root = values[-1]
         if not isinstance(root, Value):  # the whole expression is a number
-            root = _node(CONST, root, None, None)
+            root = constant(root)
         return root, inputs
 
     def _inputs(self, at: Mapping[str, float]) -> dict[str, Value]:
@@ -517,9 +518,15 @@ def _call_refusal(node: ast.Call, source: _Source, callees: set[int]) -> _Refusa
     if name not in FUNCTIONS:
         return _Refusal(f"unknown function {name}; the functions are {', '.join(FUNCTIONS)}",
                         *source.span(func))
+    rule = RULES[name]
     given = len(node.args) + len(node.keywords)
-    if given != 1:
-        return _Refusal(f"{name}() takes exactly one argument ({given} given)",
+    least = rule.arity - len(rule.defaults)
+    if not least <= given <= rule.arity:
+        words = {1: "one", 2: "two", 3: "three"}
+        most = words.get(rule.arity, str(rule.arity))
+        takes = f"exactly {most}" if least == rule.arity else f"{words.get(least, least)} to {most}"
+        plural = "" if rule.arity == 1 else "s"
+        return _Refusal(f"{name}() takes {takes} argument{plural} ({given} given)",
                         *source.span(node))
     return None
 
@@ -582,9 +589,15 @@ def _compile(tree: ast.Expression, source: _Source) -> tuple[_Step, ...]:
                 stack += [(node, True), (node.right, False), (node.left, False)]
         elif isinstance(node, ast.Call):
             if operands_done:
-                emit_rule(RULES[source.written(node.func)], (done.pop(),), node)
-            else:
-                stack += [(node, True), (node.args[0], False)]
+                rule = RULES[source.written(node.func)]
+                given = len(node.args)
+                for default in rule.defaults[len(rule.defaults) - (rule.arity - given):]:
+                    _emit_number(default, node, source, emit)  # a left-out operand
+                operands = tuple(done[-rule.arity:])
+                del done[-rule.arity:]
+                emit_rule(rule, operands, node)
+            else:  # pushed last to first, so that the arguments are walked left to right
+                stack += [(node, True), *((arg, False) for arg in reversed(node.args))]
         else:  # _first_refusal has refused everything else; this is a second line of defence
             raise ExpressionError(f"{type(node).__name__} is not allowed", source.text,
                                   *source.span(node))

@@ -2,8 +2,8 @@
 ``jacobian`` and ``hessian``.
 
 Each transform runs the user's function once on fresh input nodes, then sweeps the graph it
-built: forward (tangents, :func:`~autograd_mini.forward.forward_sweep`) or reverse (adjoints,
-:func:`~autograd_mini.engine.reverse_sweep`). Both sweeps read the partials of the one rule
+built: forward (tangents, :func:`~autograd_mini.sweep.forward_sweep`) or reverse (adjoints,
+:func:`~autograd_mini.sweep.reverse_sweep`). Both sweeps read the partials of the one rule
 table.
 
 Called with floats, a transform returns floats. Called with Values, or from inside another
@@ -24,17 +24,9 @@ from contextvars import ContextVar
 from typing import Any, Literal, TypeVar
 
 from ._graph import operands, topological_order
-from .engine import (
-    Value,
-    _charge,
-    _node,
-    _number,
-    _recording,
-    _unary,
-    reverse_sweep,
-)
-from .forward import forward_sweep
-from .rules import CONST, POS
+from .cost import charge
+from .engine import Value, constant, recording, to_float
+from .sweep import forward_sweep, reverse_sweep
 
 __all__ = ["grad", "hessian", "jacobian", "jvp", "value_and_grad", "vjp"]
 
@@ -47,7 +39,7 @@ _depth: ContextVar[int] = ContextVar("autograd_mini.transform_depth", default=0)
 def _inside_transform() -> Iterator[None]:
     token = _depth.set(_depth.get() + 1)
     try:
-        with _recording():
+        with recording():
             yield
     finally:
         _depth.reset(token)
@@ -91,14 +83,14 @@ class _Traced:
         )
         # NOTE: a float that is not differentiated becomes a constant node, so that f can call
         # Value methods on every numeric argument; ints and other objects pass unchanged.
-        call_args = [_node(CONST, a, None, None) if type(a) is float else a for a in args]
+        call_args = [constant(a) if type(a) is float else a for a in args]
         with _inside_transform():
             for i in nums:
                 call_args[i] = _fresh(args[i], i, who)
             self.inputs: list[Value] = [call_args[i] for i in nums]
             out = f(*call_args)
         if not getattr(f, _TRANSFORM, False):  # grad(grad(f)) runs f once, and counts one
-            _charge(evaluations=1)
+            charge(evaluations=1)
         self.scalar = not isinstance(out, (list, tuple))
         items = [out] if self.scalar else list(out)
         self.outputs: list[Value] = [_output(o, k, who) for k, o in enumerate(items)]
@@ -113,20 +105,20 @@ class _Traced:
                 if id(node) not in live and any(id(p) in live for p in operands(node)):
                     live.add(id(node))
             self._live = live
-        with _recording():
+        with recording():
             bar = reverse_sweep(self.order, seeds, self.on_values, live=self._live)
         return [self.result(bar.get(id(v), 0.0)) for v in self.inputs]
 
     def forward(self, seeds: dict[int, Any]) -> list[Any]:
         """One forward pass from ``seeds`` (tangents by input id): the tangent of each output."""
-        with _recording():
+        with recording():
             dot = forward_sweep(self.order, seeds, self.on_values)
         return [self.result(dot.get(id(o), 0.0)) for o in self.outputs]
 
     def result(self, x: Any) -> Any:
         """A sweep's entry as the caller expects it: a float, or a Value when nesting."""
         if self.on_values:
-            return x if isinstance(x, Value) else _node(CONST, float(x), None, None)
+            return x if isinstance(x, Value) else constant(x)
         return x.data if isinstance(x, Value) else float(x)
 
     def values(self) -> Any:
@@ -136,7 +128,7 @@ class _Traced:
 
 def _fresh(x: Any, i: int, who: str) -> Value:
     if isinstance(x, Value):
-        return _unary(POS, x)  # a new node that still depends on x, for nesting
+        return +x  # a new node (the identity rule pos) that still depends on x, for nesting
     if isinstance(x, (int, float)) and not isinstance(x, bool):
         return Value(float(x))
     raise TypeError(f"{who}: argument {i} must be a float or a Value, not {type(x).__name__}")
@@ -146,7 +138,7 @@ def _output(o: Any, k: int, who: str) -> Value:
     if isinstance(o, Value):
         return o
     if isinstance(o, (int, float)) and not isinstance(o, bool):
-        return _node(CONST, float(o), None, None)  # does not depend on the inputs
+        return constant(o)  # does not depend on the inputs
     raise TypeError(f"{who}: f must return a Value, a number, or a list or tuple of them; "
                     f"output {k} is a {type(o).__name__}")
 
@@ -199,7 +191,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any],
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
     t = _Traced(f, primals, tuple(range(len(primals))), "jvp", extra_values=tangents)
-    seeds = {id(v): (d if t.on_values and isinstance(d, Value) else _number(d, "jvp tangent"))
+    seeds = {id(v): (d if t.on_values and isinstance(d, Value) else to_float(d, "jvp tangent"))
              for v, d in zip(t.inputs, tangents, strict=True)}
     out_tangents = t.forward(seeds)
     return t.values(), (out_tangents[0] if t.scalar else out_tangents)
@@ -224,7 +216,7 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tupl
                              f"{len(cotangents)} entries")
         seeds: dict[int, Any] = {}
         for o, c in zip(t.outputs, cotangents, strict=True):
-            c = c if t.on_values and isinstance(c, Value) else _number(c, "vjp cotangent")
+            c = c if t.on_values and isinstance(c, Value) else to_float(c, "vjp cotangent")
             seeds[id(o)] = seeds[id(o)] + c if id(o) in seeds else c
         return tuple(t.reverse(seeds))
 

@@ -25,16 +25,18 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .engine import Value, dot, no_grad, total
-from .engine import _operand as _engine_operand
+from .engine import Value, apply_rule, as_value, dot, no_grad, total
+from .rules import RULES
 
 __all__ = [
     "ACTIVATIONS", "MLP", "Layer", "Module", "Neuron", "Probabilities", "load", "save",
     "softmax",
 ]
 
-#: Elementwise activations σ and the output choices of a layer.
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+#: Elementwise activations σ (rows of the rule table, with their default parameters: leaky_relu's
+#: slope 0.01, elu's α = 1) and the output choices of a layer.
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "elu", "softplus", "gelu", "silu",
+               "linear")
 OUTPUTS = (*ACTIVATIONS, "softmax")
 INITS = ("uniform", "normal")
 FORMAT = "autograd_mini.mlp"
@@ -44,22 +46,16 @@ Input = Sequence[Value | float]
 
 
 def _constant(x: float) -> Value:
-    v = _engine_operand(x)
-    if v is None:
-        raise TypeError(f"inputs must be numbers or Values, not {type(x).__name__}")
-    return v
+    return as_value(x, "inputs")
 
 
 def _activate(z: Value, activation: str) -> Value:
     if activation == "linear":
         return z
-    if activation == "relu":
-        return z.relu()
-    if activation == "tanh":
-        return z.tanh()
-    if activation == "sigmoid":
-        return z.sigmoid()
-    raise ValueError(f"unknown activation {activation!r}; choose from {', '.join(ACTIVATIONS)}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; "
+                         f"choose from {', '.join(ACTIVATIONS)}")
+    return apply_rule(RULES[activation], z)
 
 
 class Probabilities(list[Value]):

@@ -1,13 +1,16 @@
-"""The derivative-rule table: one row per primitive operation.
+"""The derivative-rule table: one row per primitive operation, open to users.
 
-Every op that a :class:`~autograd_mini.Value` supports is one :class:`Rule` in :data:`RULES`.
-A row knows four things, and every part of the package reads them from here:
+Every op that a :class:`~autograd_mini.Value` supports is one :class:`Rule` in :data:`RULES`,
+and every part of the package reads it from here:
 
 * ``primal``: the value on floats, following IEEE 754 where CPython does not (overflow gives
   ``±inf`` instead of ``OverflowError``; ``sin(inf)`` gives ``nan`` instead of ``ValueError``);
 * ``partials``: one function per operand, the local derivative ∂v/∂xᵢ;
 * ``domain``: why an input is outside the op's domain, or ``None`` when it is inside;
-* display templates: how the op and its partials are written in traces and graph labels.
+* ``kink``: where the op is not differentiable, so that checks can stay away from it;
+* how it is written: text and LaTeX templates for the op and its partials (the trace tables
+  and graph labels), code templates for the compiled trace, and its sympy form (the property
+  tests' oracle).
 
 For a scalar op the Jacobian is one row, so the same partials serve both modes of
 automatic differentiation::
@@ -18,24 +21,54 @@ automatic differentiation::
 A partial is called as ``d(x, out)`` for a unary op and ``d(x, y, out)`` for a binary one,
 where ``out`` is the op's own result. The arguments are either all floats (the fast
 first-order path) or :class:`~autograd_mini.Value` nodes (so that a derivative can be
-differentiated again). Partials therefore use only arithmetic operators and the helpers
-below, which dispatch on the argument's type.
+differentiated again). Partials therefore use only arithmetic operators, the helpers below and
+other primitives: each :class:`Primitive` works on floats and on Values alike.
 
-This module depends on :mod:`math` alone.
+A row is added with :func:`primitive`, the same function that defines the built-in rows
+below::
+
+    >>> softsign = primitive(
+    ...     "softsign_doc", lambda x: x / (1.0 + abs(x)),
+    ...     [lambda x, out: 1.0 / (1.0 + abs(x)) ** 2])
+    >>> softsign(3.0)                          # on floats: the value
+    0.75
+    >>> from autograd_mini import Value
+    >>> x = Value(3.0)
+    >>> y = softsign(x)                        # on Values: a node
+    >>> y.backward()
+    >>> x.grad                                 # 1 / (1 + |x|)² = 1/16
+    0.0625
+
+This module imports only the standard library and :mod:`autograd_mini.errors`.
 """
 
 from __future__ import annotations
 
+import ast
+import keyword
 import math
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from numbers import Real
 from typing import Any
 
-__all__ = ["CONST", "INPUT", "RULES", "VARIADIC", "Rule", "cos", "exp", "log", "primal", "sin"]
+from .errors import DomainError
+
+__all__ = [
+    "CONST", "INPUT", "RULES", "VARIADIC", "Primitive", "Rule", "cos", "erf", "exp", "log",
+    "primal", "primitive", "sigmoid", "sin",
+]
 
 _INF = math.inf
 _NAN = math.nan
+
+#: The arity of a rule that takes any number of operands. Its node keeps them as a tuple, and
+#: its one partials function returns every ∂v/∂xᵢ at once: ``d(xs, out) -> sequence``.
+VARIADIC = -1
+
+CodeTemplate = str | Callable[[Sequence[str]], str]
+PartialCodeTemplates = tuple[str, ...] | Callable[[Sequence[str], int], str]
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,7 +76,8 @@ class Rule:
     """One primitive: its value, its local partials, its domain and how to write it.
 
     Templates use ``{0}`` and ``{1}`` for the operands and ``{out}`` for the op's result,
-    so that ``mul`` writes ``v3 = v1 · v2`` and its partials ``∂v3/∂v1 = v2``.
+    so that ``mul`` writes ``v3 = v1 · v2`` and its partials ``∂v3/∂v1 = v2``. Rows are made
+    by :func:`primitive`, which fills in defaults and checks them.
     """
 
     name: str
@@ -65,10 +99,23 @@ class Rule:
     symbol: str = ""
     #: Python expressions for the compiled trace (:mod:`autograd_mini.compile`) on floats, with
     #: ``{0}``, ``{1}`` (or, for a variadic rule, a function of the operands' names) and
-    #: ``{out}``. A rule without them, or with a domain, compiles to calls of its own functions.
-    code: str | Callable[[Sequence[str]], str] = field(default="", repr=False)
-    partials_code: tuple[str, ...] | Callable[[Sequence[str], int], str] = field(
-        default=(), repr=False)
+    #: ``{out}``; ``_p_NAME`` calls the raw primal of row NAME. A rule without them, or with a
+    #: domain, compiles to calls of its own functions.
+    code: CodeTemplate = field(default="", repr=False)
+    partials_code: PartialCodeTemplates = field(default=(), repr=False)
+    #: The op on sympy expressions, called as ``sympy(sp, *operands)`` with the sympy module
+    #: first, so that this module never imports sympy. The property tests differentiate it.
+    sympy: Callable[..., Any] | None = field(default=None, repr=False)
+    #: A function of the operand values that is 0 exactly where the op is not differentiable
+    #: (``x`` for relu, ``x − y`` for maximum); checks keep their points away from its zeros.
+    kink: Callable[..., float] | None = field(default=None, repr=False)
+    #: Values for the trailing operands when a call leaves them out (a slope, say).
+    defaults: tuple[float, ...] = ()
+    #: Written as a call, ``name(x, …)``: then it is a function of the command line's
+    #: expressions and, for a built-in row, a method of Value. The operators are not.
+    function: bool = True
+    #: One of the package's own rows (which cannot be replaced).
+    builtin: bool = field(default=False, repr=False)
 
     def __repr__(self) -> str:
         return f"<rule {self.name}/{self.arity}: {self.text}>"
@@ -91,36 +138,334 @@ class Rule:
         """The op's name in a graph picture: ``·``, ``exp``, ``σ``, ``Σ``."""
         if self.symbol:
             return self.symbol
-        bare = self.text.replace("{0}", "").replace("{1}", "").replace(" ", "").strip("()")
+        bare = self.text
+        for k in range(max(self.arity, 0)):
+            bare = bare.replace(f"{{{k}}}", "")
+        bare = bare.replace(",", "").replace(" ", "").strip("()")
         return bare if bare and bare != "||" else self.name
 
-
-#: The arity of a rule that takes any number of operands. Its node keeps them as a tuple, and
-#: its one partials function returns every ∂v/∂xᵢ at once: ``d(xs, out) -> sequence``.
-VARIADIC = -1
 
 # Sources: nodes with no operands. An INPUT is a variable (an input or a parameter) and
 # collects a gradient; a CONST is a number that an op met in an expression such as ``x * 2``.
 # NOTE: backward never accumulates into a CONST, so ``x ** 2`` never asks for ∂/∂exponent.
-INPUT = Rule("input", 0, float, (), "{label}", "{label}")
-CONST = Rule("const", 0, float, (), "{value}", "{value}")
+INPUT = Rule("input", 0, float, (), "{label}", "{label}", function=False, builtin=True)
+CONST = Rule("const", 0, float, (), "{value}", "{value}", function=False, builtin=True)
 
 RULES: dict[str, Rule] = {}
+"""Every registered row by name. Add to it with :func:`primitive`, never directly."""
 
 
-def _register(rule: Rule) -> Rule:
-    if rule.name in RULES:
-        raise ValueError(f"rule {rule.name!r} is registered twice")
-    if rule.arity == VARIADIC:
-        if len(rule.partials) != 1 or rule.display is None or rule.display_partial is None:
-            raise ValueError(f"variadic rule {rule.name!r} needs one partials function that "
-                             "returns them all, and display functions")
-    elif rule.arity != len(rule.partials):
-        raise ValueError(
-            f"rule {rule.name!r}: arity {rule.arity} but {len(rule.partials)} partials"
-        )
-    RULES[rule.name] = rule
+class Primitive:
+    """A row of the table as a function: on numbers it is the op's value, on Values a node.
+
+    ``exp``-like helpers that work on floats and on Values alike are what partials are written
+    with, so every primitive is one: a partial may call any primitive, and stays
+    differentiable. Trailing operands with defaults may be left out (``leaky_relu(x)``).
+    ``rule`` is the row.
+    """
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        self.__name__ = rule.name
+        self.__doc__ = rule.doc or f"The primitive {rule.name}."
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.rule.name}: {self.rule.text}>"
+
+    def __call__(self, *operands: Any) -> Any:
+        rule = self.rule
+        operands = complete_operands(rule, operands)
+        for x in operands:
+            if type(x) is not float and not _is_number(x):
+                # A node: its type knows how to apply a rule (duck typing, so that this
+                # module never imports the engine; another engine's nodes may do the same).
+                apply = getattr(type(x), "apply_rule", None)
+                if apply is None:
+                    raise TypeError(f"{rule.name}: operands must be Values or numbers, "
+                                    f"not {type(x).__name__}")
+                return apply(rule, *operands)
+        xs = [float(x) for x in operands]
+        if rule.domain is not None:
+            reason = rule.domain(*xs)
+            if reason is not None:
+                raise DomainError(rule, xs, reason)
+        return rule.primal(*xs)
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, Real) and type(x) is not bool
+
+
+def complete_operands(rule: Rule, operands: Sequence[Any]) -> tuple[Any, ...]:
+    """``operands`` with the rule's defaults filled in for the trailing ones left out, or a
+    TypeError that says how many the rule takes."""
+    n, arity = len(operands), rule.arity
+    if arity == VARIADIC:
+        if not n:
+            raise TypeError(f"{rule.name}() needs at least one operand")
+        return tuple(operands)
+    if n == arity:
+        return tuple(operands)
+    missing = arity - n
+    if 0 < missing <= len(rule.defaults):
+        return (*operands, *rule.defaults[len(rule.defaults) - missing:])
+    least = arity - len(rule.defaults)
+    takes = f"{arity}" if least == arity else f"{least} to {arity}"
+    raise TypeError(f"{rule.name}() takes {takes} operand(s), got {n}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Registering a row
+# ---------------------------------------------------------------------------------------------
+
+#: The registration check of :func:`primitive`: ``check(rule, points)`` raises if the partials
+#: disagree with central differences. It needs the engine, which imports this module, so the
+#: package installs it (:func:`autograd_mini.testing.check_rule`) as it is imported.
+_registration_check: Callable[[Rule, Sequence[Sequence[float]] | None], None] | None = None
+
+
+def set_registration_check(
+        check: Callable[[Rule, Sequence[Sequence[float]] | None], None]) -> None:
+    """Install the function that :func:`primitive` runs with ``check=True``."""
+    global _registration_check
+    _registration_check = check
+
+
+def primitive(
+    name: str,
+    primal: Callable[..., float],
+    partials: Sequence[Callable[..., Any]] | Callable[..., Sequence[Any]],
+    *,
+    domain: Callable[..., str | None] | None = None,
+    kink: Callable[..., float] | None = None,
+    defaults: Sequence[float] = (),
+    text: str | None = None,
+    latex: str | None = None,
+    partials_text: Sequence[str] | None = None,
+    partials_latex: Sequence[str] | None = None,
+    symbol: str = "",
+    sympy: Callable[..., Any] | None = None,
+    code: CodeTemplate = "",
+    partials_code: Sequence[str] | Callable[[Sequence[str], int], str] = (),
+    variadic: bool = False,
+    display: Callable[[Sequence[str], bool], str] | None = None,
+    display_partial: Callable[[Sequence[str], int, bool], str] | None = None,
+    function: bool = True,
+    doc: str = "",
+    check: bool = True,
+    check_at: Sequence[Sequence[float]] | None = None,
+    replace: bool = False,
+    _builtin: bool = False,
+) -> Primitive:
+    """Add a row to the table and return it as a function: ``softsign = primitive(...)``,
+    then ``softsign(x)`` is a Value for a Value ``x`` (and a float for a float).
+
+    Once registered, the row works everywhere with no further edit: ``backward`` (also with
+    ``create_graph``), forward mode, ``grad``, ``jvp``, ``vjp``, ``jacobian``, ``hessian``,
+    the trace tables, graph pictures and the step-through, the compiled trace, and the
+    testing tools (``Program.to_sympy`` when ``sympy`` is given, and the strategies).
+
+    Args:
+        name: the op's name, a Python identifier: ``softsign``.
+        primal: the value on floats, ``primal(x)`` or ``primal(x, y)``.
+        partials: one function per operand, ∂v/∂xᵢ called as ``d(x, out)`` or
+            ``d(x, y, out)``. Each must work on floats and on Values, so write it with
+            arithmetic, :func:`primal` for a branch, and primitives (``exp``, ``erf``, …).
+            With ``variadic=True``, one function ``d(xs, out)`` that returns them all.
+        domain: ``domain(x, …)`` says why a point is outside the domain (``"x must be
+            positive"``), or returns None. The op then raises
+            :class:`~autograd_mini.DomainError` there instead of computing.
+        kink: a function of the operands that is 0 where the op is not differentiable, so
+            that the checks and property tests stay away from it.
+        defaults: values for trailing operands that a call may leave out, such as a slope:
+            ``defaults=(0.01,)`` makes ``leaky_relu(x)`` mean ``leaky_relu(x, 0.01)``.
+        text, latex: templates with ``{0}``, ``{1}``; default ``name({0})``.
+        partials_text, partials_latex: templates for each partial, with ``{out}`` for the
+            result; default ``name′({0})`` (or ``∂₁name({0}, {1})``).
+        symbol: the op's label in graph pictures (default: ``text`` without its operands).
+        sympy: the op on sympy expressions, called as ``sympy(sp, x, …)`` with the sympy
+            module first: ``sympy=lambda sp, x: x / (1 + sp.Abs(x))``.
+        code, partials_code: Python expressions for the compiled trace, templates as
+            ``text``; ``_p_NAME(…)`` calls the primal of row NAME. They are checked against a
+            whitelist (arithmetic, comparisons, conditional expressions and those calls).
+            Default: the compiled trace calls ``primal`` and ``partials``.
+        variadic: any number of operands (as ``sum`` and ``dot``); needs ``display`` and
+            ``display_partial``, which write the op and its i-th partial from the operands'
+            names.
+        function: written as a call; False for operators such as ``+``.
+        doc: the docstring of the function (and of the Value method, for a built-in row).
+        check: check the partials against central differences, to second order, at points
+            inside the domain and away from kinks, before the row is added; a wrong partial,
+            or one that is right but cannot be differentiated again because it computes on
+            floats only, is refused with both values side by side.
+        check_at: the points for the check, one tuple of operands each (default: three
+            points drawn from [−2, 2]).
+        replace: replace a row of this name that you registered before (built-in rows
+            cannot be replaced: the operators and methods are bound to them).
+
+    Raises:
+        ValueError: a bad argument, a name that is taken, or a failed check.
+    """
+    rule = _make_rule(name, primal, partials, domain=domain, kink=kink, defaults=defaults,
+                      text=text, latex=latex, partials_text=partials_text,
+                      partials_latex=partials_latex, symbol=symbol, sympy=sympy, code=code,
+                      partials_code=partials_code, variadic=variadic, display=display,
+                      display_partial=display_partial, function=function, doc=doc,
+                      builtin=_builtin)
+    old = RULES.get(name)
+    if old is not None and (old.builtin or not replace):
+        why = ("it is a built-in row" if old.builtin
+               else "pass replace=True to replace your earlier row")
+        raise ValueError(f"primitive {name!r} is registered already; {why}")
+    if check:
+        if _registration_check is None:  # only while the package itself is being imported
+            raise RuntimeError("the registration check is not installed: import autograd_mini")
+        _registration_check(rule, check_at)
+    RULES[name] = rule
+    return Primitive(rule)
+
+
+def _make_rule(name: str, primal: Callable[..., float],
+               partials: Sequence[Callable[..., Any]] | Callable[..., Sequence[Any]], *,
+               domain: Any, kink: Any, defaults: Sequence[float], text: str | None,
+               latex: str | None, partials_text: Sequence[str] | None,
+               partials_latex: Sequence[str] | None, symbol: str, sympy: Any,
+               code: CodeTemplate, partials_code: Any, variadic: bool, display: Any,
+               display_partial: Any, function: bool, doc: str, builtin: bool) -> Rule:
+    """A checked :class:`Rule` from :func:`primitive`'s arguments, with defaults filled in."""
+    where = f"primitive {name!r}"
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        raise ValueError(f"primitive: the name must be a Python identifier, not {name!r}")
+    if name in ("input", "const"):
+        raise ValueError(f"{where}: the name is reserved for the graph's sources")
+    if not callable(primal):
+        raise ValueError(f"{where}: primal must be a function of the operands")
+    for what, f in (("domain", domain), ("kink", kink), ("sympy", sympy)):
+        if f is not None and not callable(f):
+            raise ValueError(f"{where}: {what} must be a function or None")
+    if variadic:
+        if not callable(partials) or display is None or display_partial is None:
+            raise ValueError(f"{where}: a variadic rule needs one partials function that "
+                             "returns them all, and display and display_partial functions")
+        arity, fns = VARIADIC, (partials,)
+    else:
+        if callable(partials) or isinstance(partials, (str, bytes)):
+            raise ValueError(f"{where}: partials must be a list of functions, one per "
+                             "operand, such as [lambda x, out: ...]")
+        fns = tuple(partials)
+        arity = len(fns)
+        if arity == 0 or not all(callable(d) for d in fns):
+            raise ValueError(f"{where}: partials must be a non-empty list of functions, one "
+                             "per operand")
+    defaults = tuple(float(d) for d in defaults)
+    if defaults and (variadic or len(defaults) >= arity):
+        raise ValueError(f"{where}: defaults are for trailing operands, and the first "
+                         "operand has none")
+    n = 3 if variadic else arity
+    operands = ", ".join(f"{{{k}}}" for k in range(n))
+    text = f"{name}({operands})" if text is None else text
+    latex = rf"\operatorname{{{{{name}}}}}({operands})" if latex is None else latex
+    if not variadic:
+        if partials_text is None:
+            partials_text = tuple(f"{name}′({operands})" if arity == 1
+                                  else f"∂{_subscript(k + 1)}{name}({operands})"
+                                  for k in range(arity))
+        if partials_latex is None:
+            partials_latex = tuple(rf"\operatorname{{{{{name}}}}}'({operands})" if arity == 1
+                                   else rf"\partial_{{{{{k + 1}}}}}\operatorname{{{{{name}}}}}"
+                                        f"({operands})"
+                                   for k in range(arity))
+    rule = Rule(
+        name, arity, primal, fns, text, latex, tuple(partials_text or ()),
+        tuple(partials_latex or ()), domain=domain, doc=doc, display=display,
+        display_partial=display_partial, symbol=symbol, code=code,
+        partials_code=partials_code if callable(partials_code) else tuple(partials_code),
+        sympy=sympy, kink=kink, defaults=defaults, function=function, builtin=builtin,
+    )
+    _check_templates(rule, where)
     return rule
+
+
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def _subscript(k: int) -> str:
+    return str(k).translate(_SUBSCRIPT)
+
+
+def _check_templates(rule: Rule, where: str) -> None:
+    """Every template formats with the rule's operands, and every code template is an
+    expression of the whitelist, so that a mistake shows now, not deep inside a trace."""
+    n = 3 if rule.arity == VARIADIC else rule.arity
+    names = [f"_a{k}" for k in range(n)]
+    try:
+        rule.format(names)
+        rule.format(names, latex=True)
+        for i in range(n if rule.arity == VARIADIC else rule.arity):
+            rule.format_partial(i, names, "_out")
+            rule.format_partial(i, names, "_out", latex=True)
+    except (IndexError, KeyError, ValueError) as error:
+        raise ValueError(f"{where}: a display template does not fit {n} operand(s) "
+                         f"({{0}} … {{{n - 1}}}, and {{out}} in partials): {error!r}") from None
+    if rule.arity != VARIADIC and len(rule.partials_text) != rule.arity:
+        raise ValueError(f"{where}: partials_text needs one template per operand")
+    if rule.arity != VARIADIC and len(rule.partials_latex) != rule.arity:
+        raise ValueError(f"{where}: partials_latex needs one template per operand")
+    allowed = {*names, "_out"}
+    if rule.code:
+        _check_code(rule.code(names) if callable(rule.code) else rule.code.format(*names),
+                    allowed, where)
+    if rule.partials_code:
+        count = n if rule.arity == VARIADIC else rule.arity
+        if not callable(rule.partials_code) and len(rule.partials_code) != count:
+            raise ValueError(f"{where}: partials_code needs one template per operand")
+        for i in range(count):
+            text = (rule.partials_code(names, i) if callable(rule.partials_code)
+                    else rule.partials_code[i].format(*names, out="_out"))
+            _check_code(text, allowed, where)
+
+
+#: What a code template may call besides the primals ``_p_NAME`` of the table's rows.
+CODE_HELPERS = ("_sum", "abs", "_inf", "_nan")
+
+_CODE_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.IfExp,
+               ast.Call, ast.Name, ast.Constant, ast.Tuple, ast.Load, ast.operator,
+               ast.unaryop, ast.cmpop, ast.boolop)
+
+
+def _check_code(text: str, names: set[str], where: str) -> None:
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as error:
+        raise ValueError(f"{where}: code template {text!r} is not an expression: "
+                         f"{error.msg}") from None
+    for node in ast.walk(tree):
+        if not isinstance(node, _CODE_NODES):
+            raise ValueError(f"{where}: code template {text!r} uses "
+                             f"{type(node).__name__}, which is not allowed")
+        if isinstance(node, ast.Constant) and not _is_number(node.value):
+            raise ValueError(f"{where}: code template {text!r} has a non-numeric constant")
+        if isinstance(node, ast.Name):
+            # NOTE: _p_NAME may name a row registered later (sin's partial calls cos's
+            # primal, and cos's calls sin's), so any identifier is accepted after _p_.
+            known = (node.id in names or node.id in CODE_HELPERS
+                     or (node.id.startswith("_p_") and node.id[3:].isidentifier()))
+            if not known:
+                raise ValueError(f"{where}: code template {text!r} uses the unknown name "
+                                 f"{node.id!r}; it may use its operands, _p_NAME for a "
+                                 f"row's primal, and {', '.join(CODE_HELPERS)}")
+        if isinstance(node, ast.Call) and (node.keywords or not isinstance(node.func,
+                                                                            ast.Name)):
+            raise ValueError(f"{where}: code template {text!r} may only call names")
+
+
+def _builtin(name: str, primal: Callable[..., float],
+            partials: Sequence[Callable[..., Any]] | Callable[..., Sequence[Any]],
+            **options: Any) -> Rule:
+    """Register one of the package's own rows: :func:`primitive`, unchecked here (the test
+    suite checks every built-in row in the same way, against hand-written derivatives and
+    sympy) and marked as built-in. Returns the row."""
+    return primitive(name, primal, partials, check=False, _builtin=True, **options).rule
 
 
 # ---------------------------------------------------------------------------------------------
@@ -130,8 +475,9 @@ def _register(rule: Rule) -> Rule:
 
 
 def primal(x: Any) -> float:
-    """The float behind ``x``: ``x`` itself for a float, ``x.data`` for a Value."""
-    return x if type(x) is float else float(x.data)
+    """The float behind ``x``: ``x`` itself for a float, ``x.data`` for a Value. A partial
+    uses it to branch (at a kink, say): a branch is not differentiated."""
+    return x if type(x) is float else float(x.data) if hasattr(x, "data") else float(x)
 
 
 def exp(x: Any) -> Any:
@@ -207,47 +553,56 @@ def _div(x: Any, y: Any) -> Any:
     return _fdiv(x, y) if type(x) is float and type(y) is float else x / y
 
 
+def _identity(x: Any) -> Any:
+    return x
+
+
 # ---------------------------------------------------------------------------------------------
 # Arithmetic
 # ---------------------------------------------------------------------------------------------
 
-ADD = _register(Rule(
-    "add", 2, operator.add,
+ADD = _builtin(
+    "add", operator.add,
     (lambda x, y, out: 1.0, lambda x, y, out: 1.0),
-    "{0} + {1}", "{0} + {1}", ("1", "1"), ("1", "1"),
+    text="{0} + {1}", latex="{0} + {1}", partials_text=("1", "1"), partials_latex=("1", "1"),
+    sympy=lambda sp, x, y: x + y, function=False,
     doc="v = x + y;  ∂v/∂x = 1,  ∂v/∂y = 1",
     code="{0} + {1}", partials_code=("1.0", "1.0"),
-))
+)
 
-SUB = _register(Rule(
-    "sub", 2, operator.sub,
+SUB = _builtin(
+    "sub", operator.sub,
     (lambda x, y, out: 1.0, lambda x, y, out: -1.0),
-    "{0} − {1}", "{0} - {1}", ("1", "−1"), ("1", "-1"),
+    text="{0} − {1}", latex="{0} - {1}", partials_text=("1", "−1"), partials_latex=("1", "-1"),
+    sympy=lambda sp, x, y: x - y, function=False,
     doc="v = x − y;  ∂v/∂x = 1,  ∂v/∂y = −1",
     code="{0} - {1}", partials_code=("1.0", "-1.0"),
-))
+)
 
-MUL = _register(Rule(
-    "mul", 2, operator.mul,
+MUL = _builtin(
+    "mul", operator.mul,
     (lambda x, y, out: y, lambda x, y, out: x),
-    "{0} · {1}", r"{0} \cdot {1}", ("{1}", "{0}"), ("{1}", "{0}"),
+    text="{0} · {1}", latex=r"{0} \cdot {1}", partials_text=("{1}", "{0}"),
+    partials_latex=("{1}", "{0}"),
+    sympy=lambda sp, x, y: x * y, function=False,
     doc="v = x·y;  ∂v/∂x = y,  ∂v/∂y = x",
     code="{0} * {1}", partials_code=("{1}", "{0}"),
-))
+)
 
 
 def _div_domain(x: float, y: float) -> str | None:
     return "division by zero" if y == 0.0 else None
 
 
-DIV = _register(Rule(
-    "div", 2, operator.truediv,
+DIV = _builtin(
+    "div", operator.truediv,
     (lambda x, y, out: _div(1.0, y), lambda x, y, out: -out / y),
-    "{0} / {1}", r"\frac{{{0}}}{{{1}}}",
-    ("1 / {1}", "−{out} / {1}"), (r"\frac{{1}}{{{1}}}", r"-\frac{{{out}}}{{{1}}}"),
-    domain=_div_domain,
+    text="{0} / {1}", latex=r"\frac{{{0}}}{{{1}}}",
+    partials_text=("1 / {1}", "−{out} / {1}"),
+    partials_latex=(r"\frac{{1}}{{{1}}}", r"-\frac{{{out}}}{{{1}}}"),
+    domain=_div_domain, sympy=lambda sp, x, y: x / y, function=False,
     doc="v = x / y;  ∂v/∂x = 1/y,  ∂v/∂y = −x/y² = −v/y.  y = 0 is outside the domain.",
-))
+)
 
 
 def _pow_domain(x: float, y: float) -> str | None:
@@ -278,33 +633,35 @@ def _pow_dy(x: Any, y: Any, out: Any) -> Any:
     return 0.0 if base == 0.0 else _NAN
 
 
-POW = _register(Rule(
-    "pow", 2, _fpow,
+POW = _builtin(
+    "pow", _fpow,
     (_pow_dx, _pow_dy),
-    "{0} ** {1}", "{{{0}}}^{{{1}}}",
-    ("{1} · {0} ** ({1} − 1)", "{out} · log({0})"),
-    (r"{1} \cdot {{{0}}}^{{{1} - 1}}", r"{out} \cdot \log {0}"),
-    domain=_pow_domain,
+    text="{0} ** {1}", latex="{{{0}}}^{{{1}}}",
+    partials_text=("{1} · {0} ** ({1} − 1)", "{out} · log({0})"),
+    partials_latex=(r"{1} \cdot {{{0}}}^{{{1} - 1}}", r"{out} \cdot \log {0}"),
+    domain=_pow_domain, sympy=lambda sp, x, y: x**y, function=False,
     doc="v = xʸ;  ∂v/∂x = y·xʸ⁻¹,  ∂v/∂y = xʸ·ln x.  "
     "0 to a negative power and a negative base with a non-integer exponent are outside the domain.",
-))
+)
 
-POS = _register(Rule(
-    "pos", 1, float,
+POS = _builtin(
+    "pos", float,
     (lambda x, out: 1.0,),
-    "+{0}", "+{0}", ("1",), ("1",),
+    text="+{0}", latex="+{0}", partials_text=("1",), partials_latex=("1",),
+    sympy=lambda sp, x: +x, function=False,
     doc="v = +x;  ∂v/∂x = 1.  The identity: a new node with the same value. The function "
     "transforms wrap Value arguments in it so that each transform has inputs of its own.",
     code="{0}", partials_code=("1.0",),
-))
+)
 
-NEG = _register(Rule(
-    "neg", 1, operator.neg,
+NEG = _builtin(
+    "neg", operator.neg,
     (lambda x, out: -1.0,),
-    "−{0}", "-{0}", ("−1",), ("-1",),
+    text="−{0}", latex="-{0}", partials_text=("−1",), partials_latex=("-1",),
+    sympy=lambda sp, x: -x, function=False,
     doc="v = −x;  ∂v/∂x = −1",
     code="-{0}", partials_code=("-1.0",),
-))
+)
 
 
 def _sign(x: Any, out: Any) -> float:
@@ -313,38 +670,107 @@ def _sign(x: Any, out: Any) -> float:
     return 1.0 if p > 0.0 else (-1.0 if p < 0.0 else 0.0)
 
 
-ABS = _register(Rule(
-    "abs", 1, abs,
+ABS = _builtin(
+    "abs", abs,
     (_sign,),
-    "|{0}|", r"\lvert {0} \rvert", ("sign({0})",), (r"\operatorname{{sign}}({0})",),
+    text="|{0}|", latex=r"\lvert {0} \rvert", partials_text=("sign({0})",),
+    partials_latex=(r"\operatorname{{sign}}({0})",),
+    kink=_identity, sympy=lambda sp, x: sp.Abs(x),
     doc="v = |x|;  ∂v/∂x = sign(x), with abs′(0) = 0 (a subgradient).",
     code="abs({0})", partials_code=("(1.0 if {0} > 0.0 else (-1.0 if {0} < 0.0 else 0.0))",),
-))
+)
+
+
+def _maximum(x: float, y: float) -> float:
+    if x != x or y != y:  # NaN wins, as in PyTorch (Python's max would depend on the order)
+        return _NAN
+    return x if x >= y else y
+
+
+def _minimum(x: float, y: float) -> float:
+    if x != x or y != y:
+        return _NAN
+    return x if x <= y else y
+
+
+def _larger(x: Any, y: Any, out: Any) -> float:
+    # NOTE: at a tie x = y the op has no derivative; as PyTorch does, each side gets half,
+    # so ∂v/∂x + ∂v/∂y = 1 there as everywhere else (maximum(x, x) has slope 1).
+    a, b = primal(x), primal(y)
+    return 1.0 if a > b else (0.5 if a == b else 0.0)
+
+
+def _smaller(x: Any, y: Any, out: Any) -> float:
+    a, b = primal(x), primal(y)
+    return 1.0 if a < b else (0.5 if a == b else 0.0)
+
+
+MAXIMUM = _builtin(
+    "maximum", _maximum,
+    (_larger, lambda x, y, out: _larger(y, x, out)),
+    partials_text=("[{0} > {1}] (½ at a tie)", "[{1} > {0}] (½ at a tie)"),
+    partials_latex=(r"[{0} > {1}]", r"[{1} > {0}]"),
+    kink=operator.sub, sympy=lambda sp, x, y: sp.Max(x, y), symbol="max",
+    doc="v = max(x, y);  ∂v/∂x = 1 if x > y, 0 if x < y, and ½ at a tie x = y (as PyTorch: "
+    "each side gets half).  NaN in either operand gives NaN.",
+    code="_p_maximum({0}, {1})",
+    partials_code=("(1.0 if {0} > {1} else (0.5 if {0} == {1} else 0.0))",
+                   "(1.0 if {1} > {0} else (0.5 if {0} == {1} else 0.0))"),
+)
+
+MINIMUM = _builtin(
+    "minimum", _minimum,
+    (_smaller, lambda x, y, out: _smaller(y, x, out)),
+    partials_text=("[{0} < {1}] (½ at a tie)", "[{1} < {0}] (½ at a tie)"),
+    partials_latex=(r"[{0} < {1}]", r"[{1} < {0}]"),
+    kink=operator.sub, sympy=lambda sp, x, y: sp.Min(x, y), symbol="min",
+    doc="v = min(x, y);  ∂v/∂x = 1 if x < y, 0 if x > y, and ½ at a tie x = y (as PyTorch: "
+    "each side gets half).  NaN in either operand gives NaN.",
+    code="_p_minimum({0}, {1})",
+    partials_code=("(1.0 if {0} < {1} else (0.5 if {0} == {1} else 0.0))",
+                   "(1.0 if {1} < {0} else (0.5 if {0} == {1} else 0.0))"),
+)
 
 # ---------------------------------------------------------------------------------------------
 # Exponentials and logarithms
 # ---------------------------------------------------------------------------------------------
 
-EXP = _register(Rule(
-    "exp", 1, exp,
+EXP = _builtin(
+    "exp", exp,
     (lambda x, out: out,),
-    "exp({0})", r"\exp({0})", ("{out}",), ("{out}",),
+    latex=r"\exp({0})", partials_text=("{out}",), partials_latex=("{out}",),
+    sympy=lambda sp, x: sp.exp(x),
     doc="v = eˣ;  ∂v/∂x = eˣ = v.  Overflow gives inf.",
-    code="_exp({0})", partials_code=("{out}",),
-))
+    code="_p_exp({0})", partials_code=("{out}",),
+)
 
 
 def _log_domain(x: float) -> str | None:
     return "log is defined only for x > 0" if x <= 0.0 else None
 
 
-LOG = _register(Rule(
-    "log", 1, math.log,
+LOG = _builtin(
+    "log", math.log,
     (lambda x, out: _div(1.0, x),),
-    "log({0})", r"\log {0}", ("1 / {0}",), (r"\frac{{1}}{{{0}}}",),
-    domain=_log_domain,
+    latex=r"\log {0}", partials_text=("1 / {0}",), partials_latex=(r"\frac{{1}}{{{0}}}",),
+    domain=_log_domain, sympy=lambda sp, x: sp.log(x),
     doc="v = ln x;  ∂v/∂x = 1/x.  x ≤ 0 is outside the domain.",
-))
+)
+
+
+def _log1p_domain(x: float) -> str | None:
+    return "log1p is defined only for x > −1" if x <= -1.0 else None
+
+
+LOG1P = _builtin(
+    "log1p", math.log1p,
+    (lambda x, out: 1.0 / (1.0 + x),),
+    latex=r"\log(1 + {0})", partials_text=("1 / (1 + {0})",),
+    partials_latex=(r"\frac{{1}}{{1 + {0}}}",),
+    domain=_log1p_domain, sympy=lambda sp, x: sp.log(1 + x),
+    doc="v = ln(1 + x), accurate for small x (log1p(1e-20) is 1e-20, not 0);  "
+    "∂v/∂x = 1/(1 + x).  x ≤ −1 is outside the domain.",
+)
 
 
 def _sqrt(x: float) -> float:
@@ -357,53 +783,83 @@ def _sqrt_domain(x: float) -> str | None:
     return "sqrt is defined only for x ≥ 0" if x < 0.0 else None
 
 
-SQRT = _register(Rule(
-    "sqrt", 1, _sqrt,
+SQRT = _builtin(
+    "sqrt", _sqrt,
     (lambda x, out: _div(0.5, out),),
-    "sqrt({0})", r"\sqrt{{{0}}}", ("1 / (2 · {out})",), (r"\frac{{1}}{{2 {out}}}",),
-    domain=_sqrt_domain,
+    latex=r"\sqrt{{{0}}}", partials_text=("1 / (2 · {out})",),
+    partials_latex=(r"\frac{{1}}{{2 {out}}}",),
+    domain=_sqrt_domain, sympy=lambda sp, x: sp.sqrt(x),
     doc="v = √x;  ∂v/∂x = 1/(2√x) = 1/(2v), +inf at x = 0.  x < 0 is outside the domain.",
-))
+)
 
 # ---------------------------------------------------------------------------------------------
-# Trigonometric
+# Trigonometric and the error function
 # ---------------------------------------------------------------------------------------------
 
-SIN = _register(Rule(
-    "sin", 1, _sin,
+SIN = _builtin(
+    "sin", _sin,
     (lambda x, out: cos(x),),
-    "sin({0})", r"\sin {0}", ("cos({0})",), (r"\cos {0}",),
+    latex=r"\sin {0}", partials_text=("cos({0})",), partials_latex=(r"\cos {0}",),
+    sympy=lambda sp, x: sp.sin(x),
     doc="v = sin x;  ∂v/∂x = cos x",
-    code="_sin({0})", partials_code=("_cos({0})",),
-))
+    code="_p_sin({0})", partials_code=("_p_cos({0})",),
+)
 
-COS = _register(Rule(
-    "cos", 1, _cos,
+COS = _builtin(
+    "cos", _cos,
     (lambda x, out: -sin(x),),
-    "cos({0})", r"\cos {0}", ("−sin({0})",), (r"-\sin {0}",),
+    latex=r"\cos {0}", partials_text=("−sin({0})",), partials_latex=(r"-\sin {0}",),
+    sympy=lambda sp, x: sp.cos(x),
     doc="v = cos x;  ∂v/∂x = −sin x",
-    code="_cos({0})", partials_code=("-_sin({0})",),
-))
+    code="_p_cos({0})", partials_code=("-_p_sin({0})",),
+)
 
-TAN = _register(Rule(
-    "tan", 1, _tan,
+TAN = _builtin(
+    "tan", _tan,
     (lambda x, out: 1.0 + out * out,),
-    "tan({0})", r"\tan {0}", ("1 + {out}²",), ("1 + {out}^2",),
+    latex=r"\tan {0}", partials_text=("1 + {out}²",), partials_latex=("1 + {out}^2",),
+    sympy=lambda sp, x: sp.tan(x),
     doc="v = tan x;  ∂v/∂x = 1 + tan²x = 1 + v²",
-    code="_tan({0})", partials_code=("1.0 + {out} * {out}",),
-))
+    code="_p_tan({0})", partials_code=("1.0 + {out} * {out}",),
+)
+
+ATAN = _builtin(
+    "atan", math.atan,
+    (lambda x, out: 1.0 / (1.0 + x * x),),
+    latex=r"\arctan {0}", partials_text=("1 / (1 + {0}²)",),
+    partials_latex=(r"\frac{{1}}{{1 + {0}^2}}",),
+    sympy=lambda sp, x: sp.atan(x),
+    doc="v = arctan x;  ∂v/∂x = 1/(1 + x²)",
+    code="_p_atan({0})", partials_code=("1.0 / (1.0 + {0} * {0})",),
+)
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+ERF = _builtin(
+    "erf", math.erf,
+    (lambda x, out: _TWO_OVER_SQRT_PI * exp(-(x * x)),),
+    latex=r"\operatorname{{erf}} {0}", partials_text=("2/√π · exp(−{0}²)",),
+    partials_latex=(r"\frac{{2}}{{\sqrt{{\pi}}}} e^{{-{0}^2}}",),
+    sympy=lambda sp, x: sp.erf(x),
+    doc="v = erf x = (2/√π) ∫₀ˣ e^(−t²) dt;  ∂v/∂x = (2/√π) e^(−x²)",
+    code="_p_erf({0})", partials_code=(f"{_TWO_OVER_SQRT_PI!r} * _p_exp(-({{0}} * {{0}}))",),
+)
+
+#: The helper form of erf for partials: a float for a float, a node for a Value.
+erf = Primitive(ERF)
 
 # ---------------------------------------------------------------------------------------------
 # Activations
 # ---------------------------------------------------------------------------------------------
 
-TANH = _register(Rule(
-    "tanh", 1, math.tanh,
+TANH = _builtin(
+    "tanh", math.tanh,
     (lambda x, out: 1.0 - out * out,),
-    "tanh({0})", r"\tanh {0}", ("1 − {out}²",), ("1 - {out}^2",),
+    latex=r"\tanh {0}", partials_text=("1 − {out}²",), partials_latex=("1 - {out}^2",),
+    sympy=lambda sp, x: sp.tanh(x),
     doc="v = tanh x;  ∂v/∂x = 1 − tanh²x = 1 − v²",
-    code="_tanh({0})", partials_code=("1.0 - {out} * {out}",),
-))
+    code="_p_tanh({0})", partials_code=("1.0 - {out} * {out}",),
+)
 
 
 def _sigmoid(x: float) -> float:
@@ -414,13 +870,18 @@ def _sigmoid(x: float) -> float:
     return z / (1.0 + z)
 
 
-SIGMOID = _register(Rule(
-    "sigmoid", 1, _sigmoid,
+SIGMOID = _builtin(
+    "sigmoid", _sigmoid,
     (lambda x, out: out * (1.0 - out),),
-    "σ({0})", r"\sigma({0})", ("{out} · (1 − {out})",), (r"{out} (1 - {out})",),
-    doc="v = σ(x) = 1/(1 + e⁻ˣ);  ∂v/∂x = σ(x)(1 − σ(x)) = v(1 − v)",
-    code="_sigmoid({0})", partials_code=("{out} * (1.0 - {out})",),
-))
+    text="σ({0})", latex=r"\sigma({0})", partials_text=("{out} · (1 − {out})",),
+    partials_latex=(r"{out} (1 - {out})",),
+    sympy=lambda sp, x: 1 / (1 + sp.exp(-x)),
+    doc="v = σ(x) = 1/(1 + e⁻ˣ);  ∂v/∂x = σ(x)(1 − σ(x)) = v(1 − v).  No overflow for any x.",
+    code="_p_sigmoid({0})", partials_code=("{out} * (1.0 - {out})",),
+)
+
+#: The helper form of σ for partials: a float for a float, a node for a Value.
+sigmoid = Primitive(SIGMOID)
 
 
 def _relu(x: float) -> float:
@@ -432,14 +893,111 @@ def _step(x: Any, out: Any) -> float:
     return 1.0 if primal(x) > 0.0 else 0.0
 
 
-RELU = _register(Rule(
-    "relu", 1, _relu,
+RELU = _builtin(
+    "relu", _relu,
     (_step,),
-    "relu({0})", r"\operatorname{{relu}}({0})", ("[{0} > 0]",), (r"[{0} > 0]",),
+    latex=r"\operatorname{{relu}}({0})", partials_text=("[{0} > 0]",),
+    partials_latex=(r"[{0} > 0]",),
+    kink=_identity, sympy=lambda sp, x: sp.Max(0, x),
     doc="v = max(0, x);  ∂v/∂x = 1 if x > 0 else 0, with relu′(0) = 0 (a subgradient).",
     code="({0} if {0} > 0.0 or {0} != {0} else 0.0)",
     partials_code=("(1.0 if {0} > 0.0 else 0.0)",),
-))
+)
+
+
+def _leaky_relu(x: float, slope: float) -> float:
+    return x if x > 0.0 else slope * x  # nan stays nan: slope · nan
+
+
+LEAKY_RELU = _builtin(
+    "leaky_relu", _leaky_relu,
+    (lambda x, slope, out: 1.0 if primal(x) > 0.0 else slope,
+     lambda x, slope, out: 0.0 if primal(x) > 0.0 else x),
+    defaults=(0.01,),
+    partials_text=("1 if {0} > 0 else {1}", "0 if {0} > 0 else {0}"),
+    partials_latex=(r"[{0} > 0] + {1} [{0} \le 0]", r"{0} [{0} \le 0]"),
+    kink=lambda x, slope: x,
+    sympy=lambda sp, x, slope: sp.Piecewise((x, x > 0), (slope * x, True)),
+    doc="v = x if x > 0 else slope·x, slope 0.01 by default (PyTorch's negative_slope);  "
+    "∂v/∂x = 1 if x > 0 else slope, so slope at the kink x = 0, as in PyTorch;  "
+    "∂v/∂slope = 0 if x > 0 else x.",
+    code="({0} if {0} > 0.0 else {1} * {0})",
+    partials_code=("(1.0 if {0} > 0.0 else {1})", "(0.0 if {0} > 0.0 else {0})"),
+)
+
+
+def _elu(x: float, alpha: float) -> float:
+    return x if x > 0.0 else alpha * math.expm1(x)
+
+
+ELU = _builtin(
+    "elu", _elu,
+    (lambda x, alpha, out: 1.0 if primal(x) > 0.0 else alpha * exp(x),
+     lambda x, alpha, out: 0.0 if primal(x) > 0.0 else exp(x) - 1.0),
+    defaults=(1.0,),
+    partials_text=("1 if {0} > 0 else {1} · exp({0})", "0 if {0} > 0 else exp({0}) − 1"),
+    partials_latex=(r"[{0} > 0] + {1} e^{{{0}}} [{0} \le 0]", r"(e^{{{0}}} - 1) [{0} \le 0]"),
+    kink=lambda x, alpha: x,
+    sympy=lambda sp, x, alpha: sp.Piecewise((x, x > 0), (alpha * (sp.exp(x) - 1), True)),
+    doc="v = x if x > 0 else α(eˣ − 1), α = 1 by default (PyTorch's alpha);  "
+    "∂v/∂x = 1 if x > 0 else α·eˣ, so α at the kink x = 0, as in PyTorch;  "
+    "∂v/∂α = 0 if x > 0 else eˣ − 1.",
+)
+
+
+def _softplus(x: float) -> float:
+    # ln(1 + eˣ) = max(x, 0) + ln(1 + e^−|x|): exp never overflows, so softplus(1000) = 1000.
+    return (x if x > 0.0 else 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+SOFTPLUS = _builtin(
+    "softplus", _softplus,
+    (lambda x, out: sigmoid(x),),
+    latex=r"\operatorname{{softplus}}({0})", partials_text=("σ({0})",),
+    partials_latex=(r"\sigma({0})",),
+    sympy=lambda sp, x: sp.log(1 + sp.exp(x)),
+    doc="v = ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^−|x|) so that it never overflows;  "
+    "∂v/∂x = σ(x).  PyTorch's softplus switches to v = x above its threshold 20, where the "
+    "two differ by less than 2.1e-9.",
+    code="_p_softplus({0})", partials_code=("_p_sigmoid({0})",),
+)
+
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_TWO_PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _gelu(x: float) -> float:
+    if x == -_INF:  # x·Φ(x) → 0 as x → −∞; the product would be −inf · 0 = nan
+        return -0.0
+    return 0.5 * x * (1.0 + math.erf(x * _SQRT_HALF))
+
+
+GELU = _builtin(
+    "gelu", _gelu,
+    (lambda x, out: 0.5 * (1.0 + erf(x * _SQRT_HALF))
+     + x * exp(-0.5 * (x * x)) * _INV_SQRT_TWO_PI,),
+    latex=r"\operatorname{{gelu}}({0})", partials_text=("Φ({0}) + {0} · φ({0})",),
+    partials_latex=(r"\Phi({0}) + {0} \varphi({0})",),
+    sympy=lambda sp, x: x * (1 + sp.erf(x / sp.sqrt(2))) / 2,
+    doc="v = x·Φ(x) = (x/2)(1 + erf(x/√2)), the exact GELU (PyTorch's approximate='none');  "
+    "∂v/∂x = Φ(x) + x·φ(x), with φ(x) = e^(−x²/2)/√(2π).",
+)
+
+
+def _silu(x: float) -> float:
+    if x == -_INF:  # x·σ(x) → 0 as x → −∞
+        return -0.0
+    return x * _sigmoid(x)
+
+
+SILU = _builtin(
+    "silu", _silu,
+    (lambda x, out: sigmoid(x) * (1.0 + x * (1.0 - sigmoid(x))),),
+    latex=r"\operatorname{{silu}}({0})", partials_text=("σ({0}) · (1 + {0} · (1 − σ({0})))",),
+    partials_latex=(r"\sigma({0}) (1 + {0} (1 - \sigma({0})))",),
+    sympy=lambda sp, x: x / (1 + sp.exp(-x)),
+    doc="v = x·σ(x), also called swish;  ∂v/∂x = σ(x)(1 + x(1 − σ(x))).",
+)
 
 # ---------------------------------------------------------------------------------------------
 # Variadic: sums and weighted sums, one node however many terms
@@ -460,15 +1018,16 @@ def _sum_partial_code(names: Sequence[str], i: int) -> str:
     return "1.0"
 
 
-SUM = _register(Rule(
-    "sum", VARIADIC, lambda *xs: sum(xs),
-    (lambda xs, out: [1.0] * len(xs),),
-    "Σ", r"\sum", symbol="Σ",
+SUM = _builtin(
+    "sum", lambda *xs: sum(xs),
+    lambda xs, out: [1.0] * len(xs),
+    variadic=True, text="Σ", latex=r"\sum", symbol="Σ",
     display=_sum_display,
     display_partial=lambda names, i, latex: "1",
+    sympy=lambda sp, *xs: sp.Add(*xs), function=False,
     doc="v = x₁ + … + xₙ;  ∂v/∂xᵢ = 1.  One node for a sum of any length.",
     code=_sum_code, partials_code=_sum_partial_code,
-))
+)
 
 
 def _dot_primal(*xs: float) -> float:
@@ -507,13 +1066,19 @@ def _dot_partial_code(names: Sequence[str], i: int) -> str:
     return "1.0" if i == 2 * n else (names[i + n] if i < n else names[i - n])
 
 
-DOT = _register(Rule(
-    "dot", VARIADIC, _dot_primal,
-    (_dot_partials,),
-    "w·a + b", r"w \cdot a + b", symbol="Σ w·a + b",
+def _dot_sympy(sp: Any, *xs: Any) -> Any:
+    n = len(xs) // 2
+    return sp.Add(*(w * a for w, a in zip(xs[:n], xs[n:2 * n], strict=True)), xs[-1])
+
+
+DOT = _builtin(
+    "dot", _dot_primal,
+    _dot_partials,
+    variadic=True, text="w·a + b", latex=r"w \cdot a + b", symbol="Σ w·a + b",
     display=_dot_display,
     display_partial=_dot_display_partial,
+    sympy=_dot_sympy, function=False,
     doc="z = Σₖ wₖaₖ + b, a neuron's weighted input, as one node;  ∂z/∂wₖ = aₖ, "
     "∂z/∂aₖ = wₖ, ∂z/∂b = 1.  Operands: w₁ … wₙ, a₁ … aₙ, b.",
     code=_dot_code, partials_code=_dot_partial_code,
-))
+)

@@ -25,16 +25,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
-import graphviz
-
-from ._graph import operands, topological_order, wengert
-from .engine import Value, local_partial
+from ._graph import local_partial, operands, topological_order, wengert
+from .engine import Value
 from .rules import CONST, INPUT
-from .trace import Trace, node_name
+from .tables import Trace, node_name
 
 __all__ = [
     "GraphTooLargeError", "GraphView", "RenderError", "StepThrough", "StepView", "backward_steps",
-    "render", "save_steps", "step_through", "to_dot",
+    "draw", "render", "save_steps", "step_through", "to_dot",
 ]
 
 Renderer = Literal["auto", "dot", "pygraphviz"]
@@ -88,6 +86,9 @@ def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
 
     The same graph always gives byte-identical DOT: node names come from the trace numbering.
     """
+    import graphviz  # the DOT writer, a dependency; imported here so that importing the
+    # package does not load it
+
     order = topological_order(root)
     if len(order) > max_nodes:
         raise GraphTooLargeError(
@@ -221,6 +222,18 @@ def render(source: str, fmt: str = "svg", renderer: Renderer = "auto") -> bytes:
         "writes it.")
 
 
+def draw(root: Value, **options: Any) -> GraphView:
+    """A picture of ``root``'s graph, shown inline in Jupyter and saved with ``.save(path)``;
+    the options are those of :func:`to_dot`, plus ``renderer``.
+
+    >>> from autograd_mini import Value
+    >>> x = Value(2.0, label="x")
+    >>> draw(x * x).source.count("v0 -> v1_op")   # x feeds the product twice
+    2
+    """
+    return GraphView(root, **options)
+
+
 class GraphView:
     """A picture of a graph: ``.source`` (DOT), ``.svg()``, ``.save(path)``, and inline display
     in Jupyter. Options are those of :func:`to_dot`, plus ``renderer``."""
@@ -285,7 +298,7 @@ def backward_steps(root: Value, **options: Any) -> list[StepView]:
     """One picture per node, in reverse topological order: the node being processed is
     highlighted, and every adjoint known at that moment is shown (its own is complete, since
     all of its consumers have been processed). The adjoints come from the trace's reverse
-    sweep, so the pictures and :meth:`Value.trace` always agree."""
+    sweep, so the pictures and :func:`autograd_mini.trace` always agree."""
     t = Trace(root)
     known: dict[int, float] = {}
     frames: list[StepView] = []

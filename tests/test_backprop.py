@@ -36,7 +36,9 @@ from autograd_mini.backprop import (
 
 H = 1e-6  # the central-difference step, as in gradcheck
 RTOL = 1e-5
-KINK = 1e-3  # how far a relu input, or 1 − y·a for hinge, must be from its kink
+KINK = 1e-3  # how far a kinked activation's input, or 1 − y·a for hinge, must be from its kink
+#: The activations with a kink at z = 0 (elu's second derivative jumps there).
+KINKED = ("relu", "leaky_relu", "elu")
 BCE_MARGIN = 1e-2  # bce outputs stay in [margin, 1 − margin]: ln(1 − a) loses digits near 1
 
 HIDDEN = ("relu", "tanh", "sigmoid", "linear")
@@ -116,12 +118,12 @@ def cases(
 
 
 def smooth(layers: Sequence[LayerParams], fp: ForwardPass, y: Sequence[float], loss: str) -> bool:
-    """Whether the point (and its ±H neighbours) is clear of the relu and hinge kinks and of
+    """Whether the point (and its ±H neighbours) is clear of the activations' and hinge's kinks and of
     bce's saturated ends."""
     relu_clear = all(
         abs(zk) > KINK
         for layer, z in zip(layers, fp.z, strict=True)
-        if layer.activation == "relu"
+        if layer.activation in KINKED
         for zk in z
     )
     a = fp.a[-1]
@@ -567,7 +569,7 @@ def test_bad_input_raises_a_clear_value_error(
 @pytest.mark.parametrize(
     ("w", "b", "activation", "message"),
     [
-        ([[1.0]], [0.0], "gelu", "unknown activation 'gelu'"),
+        ([[1.0]], [0.0], "swish2", "unknown activation 'swish2'"),
         ([], [], "tanh", "W is empty"),
         ([[]], [0.0], "tanh", "W is empty"),
         ([[1.0, 2.0], [3.0]], [0.0, 0.0], "tanh", "W is ragged: row 0 has 2 weights but row 1"),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from autograd_mini import Value, viz
+from autograd_mini import Value, draw, viz
 from autograd_mini.viz import (
     GraphTooLargeError,
     GraphView,
@@ -94,7 +94,7 @@ def test_node_limit() -> None:
         to_dot(y)
     assert "digraph" in to_dot(y, max_nodes=1000)
     with pytest.raises(GraphTooLargeError, match="max_nodes=10"):
-        y.draw(max_nodes=10)
+        draw(y, max_nodes=10)
 
 
 # -- rendering paths ---------------------------------------------------------------------------
@@ -167,7 +167,7 @@ def test_without_any_renderer(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_mimebundle_has_svg_and_text() -> None:
     pytest.importorskip("pygraphviz")
-    bundle = seed_002().draw()._repr_mimebundle_()
+    bundle = draw(seed_002())._repr_mimebundle_()
     assert bundle["image/svg+xml"].lstrip().startswith(("<?xml", "<svg"))
     assert bundle["text/plain"].startswith("<GraphView of 7 nodes, 5 ops")
     # front ends show the HTML: the same SVG inline, free to shrink to a notebook cell's width
@@ -180,7 +180,7 @@ def test_mimebundle_has_svg_and_text() -> None:
 
 def test_save_by_suffix(tmp_path: Path) -> None:
     pytest.importorskip("pygraphviz")
-    view = seed_002().draw()
+    view = draw(seed_002())
     assert view.save(tmp_path / "g.dot").read_text(encoding="utf-8") == view.source
     assert b"<svg" in view.save(tmp_path / "g.svg").read_bytes()
     assert view.save(tmp_path / "g.png").read_bytes().startswith(b"\x89PNG")

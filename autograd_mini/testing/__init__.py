@@ -1,4 +1,5 @@
-"""Tools for checking derivatives: central differences, ``gradcheck``, random programs.
+"""Tools for checking derivatives: central differences, ``gradcheck``, ``check_grads``, the
+registration check of new primitives, and random programs.
 
 The hypothesis strategies live in :mod:`autograd_mini.testing.strategies`, which imports
 hypothesis; this module does not, so importing it costs nothing.
@@ -10,18 +11,24 @@ True
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..engine import Value, _charge, no_grad
+from ..cost import charge
+from ..engine import Value, no_grad
+from ..errors import DomainError
 from ..functional import grad, jvp
+from ..rules import VARIADIC, Primitive, Rule
 from .program import Instruction, Program
 
 __all__ = [
     "GradcheckError",
     "Instruction",
     "Program",
+    "RuleCheckError",
     "check_grads",
+    "check_rule",
     "gradcheck",
     "numerical_grad",
 ]
@@ -54,7 +61,7 @@ def numerical_grad(f: Callable[..., Any], xs: Sequence[float], eps: float = 1e-6
     point = _points(xs, "numerical_grad")
 
     def at(shifted: list[float]) -> float:
-        _charge(evaluations=1)
+        charge(evaluations=1)
         with no_grad():
             return _scalar(f(*(Value(x) for x in shifted)), "f")
 
@@ -184,3 +191,98 @@ def check_grads(f: Callable[..., Any], xs: Sequence[float],
                     return jvp(scalar_f, args, w)[1]
             check_grads(derivative, point, modes, order - 1, eps, atol, rtol, _level + 1, of)
     return True
+
+
+# ---------------------------------------------------------------------------------------------
+# The registration check of a new primitive
+# ---------------------------------------------------------------------------------------------
+
+
+class RuleCheckError(ValueError):
+    """A new row's partials disagree with central differences, or fail on Values; the row is
+    not registered. The message shows the analytic and numeric values side by side."""
+
+
+#: Where the check draws its points, and how far they stay from a domain edge or a kink: the
+#: central differences step by 1e-6, and slopes blow up next to an edge.
+CHECK_RANGE = 2.0
+CHECK_MARGIN = 1e-3
+
+
+def check_rule(rule: Rule, at: Sequence[Sequence[float]] | None = None) -> None:
+    """Check a row's partials against central differences, to second order, in both modes.
+
+    This is what :func:`~autograd_mini.primitive` runs before it adds a row (``check=True``).
+    At each point (``at``, or three points drawn from [−2, 2] inside the domain and away from
+    kinks), :func:`check_grads` compares the first derivatives and the derivatives of the
+    first derivatives. So a partial that is wrong, or right but computed on floats only (it
+    cannot be differentiated again: its derivative comes out as 0), is refused.
+
+    >>> from autograd_mini.rules import RULES
+    >>> check_rule(RULES["gelu"])  # raises RuleCheckError if a partial is wrong
+    """
+    points = _check_points(rule) if at is None else [tuple(map(float, p)) for p in at]
+    f = Primitive(rule)
+
+    def op(*xs: Any) -> Any:
+        return f(*xs)
+
+    for point in points:
+        where = f"primitive {rule.name!r} is not registered: at {_point(point)}"
+        try:
+            check_grads(op, list(point), order=2)
+        except GradcheckError as error:
+            raise RuleCheckError(f"{where}, its partials disagree with central differences. "
+                                 "A second-order mismatch whose analytic side is 0 means a "
+                                 "partial computes on floats only: write it with arithmetic, "
+                                 f"primal() for a branch, and primitives such as exp.\n{error}"
+                                 ) from error
+        except DomainError as error:
+            raise RuleCheckError(f"{where}, the op is outside its domain: {error}") from error
+        except Exception as error:  # a partial that fails on Values, say
+            raise RuleCheckError(
+                f"{where}, checking the partials raised {type(error).__name__}: {error}. Each "
+                "partial must work on floats and on Values: write it with arithmetic, "
+                "primal() for a branch, and primitives such as exp and erf") from error
+
+
+def _point(point: Sequence[float]) -> str:
+    return "(" + ", ".join(f"{x:.6g}" for x in point) + ")"
+
+
+def _check_points(rule: Rule, count: int = 3, tries: int = 1000) -> list[tuple[float, ...]]:
+    """``count`` points drawn from [−2, 2]ⁿ, the same every time for the same name, where the
+    op is inside its domain with a margin, away from kinks, and finite with finite partials."""
+    rng = random.Random(f"autograd_mini.check_rule {rule.name}")
+    n = 3 if rule.arity == VARIADIC else rule.arity
+    points: list[tuple[float, ...]] = []
+    for _ in range(tries):
+        point = tuple(rng.uniform(-CHECK_RANGE, CHECK_RANGE) for _ in range(n))
+        if _fair(rule, point):
+            points.append(point)
+            if len(points) == count:
+                return points
+    raise RuleCheckError(
+        f"primitive {rule.name!r} is not registered: the check found no {count} points in "
+        f"[−{CHECK_RANGE:g}, {CHECK_RANGE:g}] inside its domain, away from its kinks; pass "
+        "check_at=[(x, …), …] with points to check at, or check=False")
+
+
+def _fair(rule: Rule, point: tuple[float, ...]) -> bool:
+    if rule.kink is not None and abs(rule.kink(*point)) <= CHECK_MARGIN:
+        return False
+    if rule.domain is not None:
+        for i in range(len(point)):
+            for h in (0.0, CHECK_MARGIN, -CHECK_MARGIN):
+                shifted = list(point)
+                shifted[i] += h
+                if rule.domain(*shifted) is not None:
+                    return False
+    try:
+        out = rule.primal(*point)
+        args = (list(point), out) if rule.arity == VARIADIC else (*point, out)
+        partials = (rule.partials[0](*args) if rule.arity == VARIADIC
+                    else [d(*args) for d in rule.partials])
+        return all(math.isfinite(x) for x in (out, *partials))
+    except (ArithmeticError, ValueError, TypeError):
+        return False

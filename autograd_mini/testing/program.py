@@ -72,41 +72,21 @@ class Program:
     def to_sympy(self, symbols: Sequence[Any] | None = None) -> Any:
         """The program as a sympy expression in ``symbols`` (default ``x0 … x{n−1}``, real).
 
-        The translation is written here, op by op, from the functions' definitions, and not
-        derived from the rule table, so that sympy's derivatives check the table's.
+        Each op is translated by its row's ``sympy`` form, which defines the op's *value*;
+        sympy derives the derivatives from it, independently of the row's partials, so
+        sympy's derivatives check the table's. A row without a sympy form raises ValueError.
         """
         import sympy as sp
 
         if symbols is None:
             symbols = sp.symbols(f"x0:{self.n_inputs}", real=True)
-        table: dict[str, Callable[..., Any]] = {
-            "add": lambda a, b: a + b,
-            "sub": lambda a, b: a - b,
-            "mul": lambda a, b: a * b,
-            "div": lambda a, b: a / b,
-            "pow": lambda a, b: a**b,
-            "neg": lambda a: -a,
-            "pos": lambda a: +a,
-            "abs": sp.Abs,
-            "exp": sp.exp,
-            "log": sp.log,
-            "sqrt": sp.sqrt,
-            "sin": sp.sin,
-            "cos": sp.cos,
-            "tan": sp.tan,
-            "tanh": sp.tanh,
-            "sigmoid": lambda a: 1 / (1 + sp.exp(-a)),
-            "relu": lambda a: sp.Max(0, a),
-            "sum": lambda *xs: sp.Add(*xs),
-            "dot": lambda *xs: sp.Add(*(w * a for w, a in zip(xs[: len(xs) // 2],
-                                                               xs[len(xs) // 2: -1],
-                                                               strict=True)), xs[-1]),
-        }
 
         def apply(op: str, *args: Any) -> Any:
-            if op not in table:
-                raise KeyError(f"Program.to_sympy has no sympy form for op {op!r}")
-            return table[op](*args)
+            form = RULES[op].sympy
+            if form is None:
+                raise ValueError(f"Program.to_sympy: op {op!r} has no sympy form; register "
+                                 "it with primitive(..., sympy=lambda sp, x: ...)")
+            return form(sp, *args)
 
         return self.evaluate(list(symbols), apply, const=sp.Rational)
 

@@ -34,10 +34,10 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ._graph import operands, topological_order, wengert
-from .engine import Value, local_partial
-from .forward import forward_sweep
+from ._graph import operands, reverse_edges, topological_order, wengert
+from .engine import Value
 from .rules import CONST, INPUT
+from .sweep import forward_sweep
 
 __all__ = ["AdjointRow", "PrimalRow", "TangentRow", "Trace", "node_name", "trace"]
 
@@ -81,7 +81,7 @@ class AdjointRow:
 
 class Trace:
     """The evaluation trace of ``root``; see the module docstring. Build one with
-    :func:`trace` or :meth:`Value.trace`.
+    :func:`autograd_mini.trace`.
 
     ``wrt`` chooses the tangent direction ẋ: an input Value or its label (ẋ = 1 there and 0
     elsewhere), or a mapping from inputs or labels to numbers. Without it there is no tangent
@@ -97,7 +97,7 @@ class Trace:
         self.primals = [PrimalRow(self.index[id(v)], v, v.data) for v in self.nodes]
         self.direction = None if wrt is None else self._direction(wrt)
         self.tangents = [] if self.direction is None else self._tangent_rows(order)
-        self.adjoints = self._adjoint_rows()
+        self.adjoints = self._adjoint_rows(order)
 
     # -- building ------------------------------------------------------------------------------
 
@@ -130,22 +130,18 @@ class Trace:
             rows.append(TangentRow(self.index[id(v)], v, terms, float(dot.get(id(v), 0.0))))
         return rows
 
-    def _adjoint_rows(self) -> list[AdjointRow]:
+    def _adjoint_rows(self, order: list[Value]) -> list[AdjointRow]:
         """The reverse sweep, one row per edge, with running totals (floats)."""
         root = self.root
         if root._op is CONST:
             return []
         bar: dict[int, float] = {id(root): 1.0}
         rows = [AdjointRow(self.index[id(root)], root, None, 0, False, 1.0)]
-        for v in reversed(self.intermediates):
-            g = bar.get(id(v), 0.0)
-            for i, p in enumerate(operands(v)):
-                if p._op is CONST:
-                    continue
-                step = g * local_partial(v, i, on_values=False)
-                accumulate = id(p) in bar
-                bar[id(p)] = bar[id(p)] + step if accumulate else step
-                rows.append(AdjointRow(self.index[id(p)], p, v, i, accumulate, bar[id(p)]))
+        for v, i, p, partial in reverse_edges(order):
+            step = bar.get(id(v), 0.0) * partial
+            accumulate = id(p) in bar
+            bar[id(p)] = bar[id(p)] + step if accumulate else step
+            rows.append(AdjointRow(self.index[id(p)], p, v, i, accumulate, bar[id(p)]))
         return rows
 
     @property

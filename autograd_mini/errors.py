@@ -1,0 +1,73 @@
+"""The error for an op applied outside its domain, and how its message is written.
+
+This is the bottom layer: it imports nothing from the package. A node is recognised by duck
+typing (``data``, ``label`` and ``rule``), so the same error serves the engine, which meets
+Values, and a primitive called on plain floats, which meets numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["DomainError"]
+
+#: Names for operands that have no label, in order, skipping any that a label already uses.
+_FREE_NAMES = ("x", "y", "u", "w", "p", "q")
+
+
+class DomainError(ValueError):
+    """An op was applied outside its domain, such as ``log`` of a number ≤ 0.
+
+    The engine never returns a complex number or a silent ``nan`` for these. The message names
+    the op, the operand values and their labels; the same facts are attributes:
+    ``op`` (the rule's name), ``operands`` (floats), ``labels`` and ``reason``.
+
+    >>> from autograd_mini import Value
+    >>> try:
+    ...     (Value(2.0, label="a") - 3).log()
+    ... except DomainError as error:
+    ...     print(error)
+    log: log is defined only for x > 0: log(a − 3.0) with x = -1.0
+    """
+
+    def __init__(self, rule: Any, operands: Sequence[Any], reason: str) -> None:
+        self.op: str = rule.name
+        self.operands = tuple(_data(v) for v in operands)
+        self.labels = tuple(getattr(v, "label", None) for v in operands)
+        self.reason = reason
+        free = [n for n in _FREE_NAMES if n not in self.labels]
+        names = [_describe(v, free[i % len(free)]) for i, v in enumerate(operands)]
+        bracketed = "({0})" in rule.text  # exp({0}) needs no more brackets; {0} / {1} does
+        expression = rule.format(
+            [f"({n})" if " " in n and not bracketed else n for n in names])
+        bindings = " and ".join(
+            f"{name} = {_data(v)!r}"
+            for name, v in zip(names, operands, strict=True)
+            if not _is_constant(v)
+        )
+        where = f" with {bindings}" if bindings else ""
+        super().__init__(f"{rule.name}: {reason}: {expression}{where}")
+
+
+def _data(v: Any) -> float:
+    return float(v.data) if hasattr(v, "data") else float(v)
+
+
+def _is_constant(v: Any) -> bool:
+    return hasattr(v, "rule") and v.rule.name == "const"
+
+
+def _describe(v: Any, default: str) -> str:
+    """How an error message names an operand: its label, its number if it is a constant, its
+    own formula one level deep if it was computed (``a − 3.0``), else ``default``."""
+    if not hasattr(v, "rule"):  # a plain number, as a primitive called on floats meets
+        return default
+    if v.label is not None:
+        return str(v.label)
+    if _is_constant(v):
+        return repr(v.data)
+    if v.rule.arity:
+        inner = [p.label or (repr(p.data) if _is_constant(p) else "…") for p in v.parents]
+        return str(v.rule.format(inner))
+    return default
