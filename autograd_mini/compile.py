@@ -167,8 +167,8 @@ def compile(f: Callable[..., Any],
     lines = []
     for v in order:
         if v._op.arity:
-            args = [names[id(p)] for p in operands(v)]
-            lines.append(f"{names[id(v)]} = {_primal_code(v._op, args)}")
+            lines.append(f"{names[id(v)]} = "
+                         f"{_primal_code(v._op, [names[id(p)] for p in operands(v)])}")
     grads: dict[int, str] = {}
     input_ids = {id(x) for x in inputs}
     if out._op.arity or id(out) in input_ids:

@@ -490,12 +490,15 @@ def total(values: Sequence[Operand]) -> Value:
 
 
 def _method(rule: Rule) -> Callable[..., Value]:
+    method: Callable[..., Value]
     if rule.arity == 1:
-        def method(self: Value) -> Value:
+        def unary(self: Value) -> Value:
             return _unary(rule, self)
+        method = unary
     else:
-        def method(self: Value, *others: Operand) -> Value:
+        def other(self: Value, *others: Operand) -> Value:
             return apply_rule(rule, self, *others)
+        method = other
     method.__name__ = method.__qualname__ = rule.name
     method.__doc__ = rule.doc
     return method

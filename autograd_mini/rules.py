@@ -192,8 +192,8 @@ class Primitive:
         return rule.primal(*xs)
 
 
-def _is_number(x: Any) -> bool:
-    return isinstance(x, Real) and type(x) is not bool
+def _is_number(x: object) -> bool:
+    return isinstance(x, Real) and not isinstance(x, bool)
 
 
 def complete_operands(rule: Rule, operands: Sequence[Any]) -> tuple[Any, ...]:
@@ -343,6 +343,7 @@ def _make_rule(name: str, primal: Callable[..., float],
     for what, f in (("domain", domain), ("kink", kink), ("sympy", sympy)):
         if f is not None and not callable(f):
             raise ValueError(f"{where}: {what} must be a function or None")
+    fns: tuple[Callable[..., Any], ...]
     if variadic:
         if not callable(partials) or display is None or display_partial is None:
             raise ValueError(f"{where}: a variadic rule needs one partials function that "

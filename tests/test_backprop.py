@@ -118,8 +118,8 @@ def cases(
 
 
 def smooth(layers: Sequence[LayerParams], fp: ForwardPass, y: Sequence[float], loss: str) -> bool:
-    """Whether the point (and its ±H neighbours) is clear of the activations' and hinge's kinks and of
-    bce's saturated ends."""
+    """Whether the point (and its ±H neighbours) is clear of the activations' and hinge's kinks
+    and of bce's saturated ends."""
     relu_clear = all(
         abs(zk) > KINK
         for layer, z in zip(layers, fp.z, strict=True)

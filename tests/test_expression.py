@@ -10,6 +10,7 @@ import ast
 import dataclasses
 import math
 import pickle
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -27,7 +28,6 @@ from autograd_mini.expression import (
     ExpressionError,
     parse,
 )
-from autograd_mini.rules import RULES
 
 SEED = "x1*x2 + exp(x1*x2) - sin(x2)"
 
@@ -186,13 +186,47 @@ def test_every_function(name: str, reference: object) -> None:
     assert close(f.data, reference(0.5))
 
 
+#: The built-in functions, written out here: every row that is written as a call.
+ONE_ARGUMENT = {"abs", "exp", "log", "log1p", "sqrt", "sin", "cos", "tan", "atan", "erf", "tanh",
+                "sigmoid", "relu", "softplus", "gelu", "silu"}
+TWO_ARGUMENTS = {"maximum", "minimum"}
+ONE_OR_TWO = {"leaky_relu": 0.01, "elu": 1.0}  # the second operand's default
+
+
 def test_functions_come_from_the_rule_table() -> None:
-    unary = {name for name, rule in RULES.items() if rule.arity == 1}
-    assert set(FUNCTIONS) == unary - {"neg", "pos"}
+    assert set(FUNCTIONS) == ONE_ARGUMENT | TWO_ARGUMENTS | set(ONE_OR_TWO)
     assert len(FUNCTIONS) == len(set(FUNCTIONS))
     for name in FUNCTIONS:
-        f, _ = parse(f"{name}(x)").evaluate({"x": 0.5})
+        call = f"{name}(x, y)" if name in TWO_ARGUMENTS else f"{name}(x)"
+        f, _ = parse(call).evaluate({"x": 0.5, "y": 2.0} if name in TWO_ARGUMENTS else {"x": 0.5})
         assert f.op == name
+
+
+@pytest.mark.parametrize(("name", "default"), sorted(ONE_OR_TWO.items()))
+def test_a_left_out_operand_takes_its_default(name: str, default: float) -> None:
+    f, _ = parse(f"{name}(x)").evaluate({"x": -0.5})
+    assert [p.data for p in f.parents] == [-0.5, default]
+    g, _ = parse(f"{name}(x, 0.2)").evaluate({"x": -0.5})
+    assert [p.data for p in g.parents] == [-0.5, 0.2]
+
+
+def test_two_argument_functions_read_their_arguments_in_order() -> None:
+    f, inputs = parse("maximum(x, y) - minimum(y, x)").evaluate({"x": 1.0, "y": 3.0})
+    f.backward()
+    assert f.data == 2.0  # max(1, 3) − min(3, 1)
+    assert (inputs["x"].grad, inputs["y"].grad) == (-1.0, 1.0)
+    assert [p.label for p in f.parents[0].parents] == ["x", "y"]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("maximum(x)", "maximum() takes exactly two arguments (1 given)"),
+    ("maximum(x, y, x)", "maximum() takes exactly two arguments (3 given)"),
+    ("leaky_relu(x, y, x)", "leaky_relu() takes one to two arguments (3 given)"),
+    ("leaky_relu()", "leaky_relu() takes one to two arguments (0 given)"),
+])
+def test_wrong_numbers_of_arguments(text: str, message: str) -> None:
+    with pytest.raises(ExpressionError, match=re.escape(message)):
+        parse(text)
 
 
 # -- shared subexpressions -----------------------------------------------------------------------
@@ -619,7 +653,10 @@ def _grow(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     return st.one_of(
         st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "**"]), inner).map(
             lambda t: f"({t[0]} {t[1]} {t[2]})"),
-        st.tuples(st.sampled_from(FUNCTIONS), inner).map(lambda t: f"{t[0]}({t[1]})"),
+        st.tuples(st.sampled_from(sorted(ONE_ARGUMENT | set(ONE_OR_TWO))), inner).map(
+            lambda t: f"{t[0]}({t[1]})"),
+        st.tuples(st.sampled_from(sorted(TWO_ARGUMENTS | set(ONE_OR_TWO))), inner, inner).map(
+            lambda t: f"{t[0]}({t[1]}, {t[2]})"),
         inner.map(lambda s: f"-{s}"),
     )
 

@@ -78,6 +78,28 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
+SQRT_PI = math.sqrt(math.pi)
+SQRT_TWO = math.sqrt(2.0)
+SQRT_TWO_PI = math.sqrt(2.0 * math.pi)
+
+
+def _phi(x: float) -> float:
+    """The standard normal density φ(x) = e^(−x²/2)/√(2π)."""
+    return math.exp(-x * x / 2.0) / SQRT_TWO_PI
+
+
+def _big_phi(x: float) -> float:
+    """The standard normal distribution Φ(x) = erfc(−x/√2)/2 (accurate in the left tail)."""
+    return math.erfc(-x / SQRT_TWO) / 2.0
+
+
+def apart(margin: float, hi: float) -> st.SearchStrategy[Point]:
+    """Pairs (x, y) with |x|, |y| ≲ hi and |x − y| ≥ margin: away from the tie of max/min."""
+    return st.tuples(floats(-hi, hi), away_from_zero(margin, hi)).map(
+        lambda xd: (xd[0], xd[0] + xd[1])
+    )
+
+
 CASES: dict[str, Case] = {
     "add": Case(
         2, lambda x, y: x + y,
@@ -152,6 +174,69 @@ CASES: dict[str, Case] = {
         (lambda x: 1.0 if x > 0 else 0.0,),
         one(nonzero(-1e300, 1e300)),
         lambda a: a.relu(),
+    ),
+    # atan′ x = 1/(1 + x²).
+    "atan": Case(
+        1, math.atan, (lambda x: 1.0 / (1.0 + x * x),), one(floats(-1e3, 1e3)),
+        lambda a: a.atan(),
+    ),
+    # erf′ x = (2/√π) e^(−x²).
+    "erf": Case(
+        1, math.erf, (lambda x: 2.0 * math.exp(-x * x) / SQRT_PI,), one(floats(-6.0, 6.0)),
+        lambda a: a.erf(),
+    ),
+    # ln(1 + x), d/dx = 1/(1 + x); x > −1 with a margin of 1e-3.
+    "log1p": Case(
+        1, math.log1p, (lambda x: 1.0 / (1.0 + x),), one(floats(-1.0 + 1e-3, 1e6)),
+        lambda a: a.log1p(),
+    ),
+    "maximum": Case(
+        2, lambda x, y: x if x > y else y,
+        (lambda x, y: 1.0 if x > y else 0.0, lambda x, y: 1.0 if y > x else 0.0),
+        apart(1e-3, 1e3),
+        lambda a, b: a.maximum(b),
+    ),
+    "minimum": Case(
+        2, lambda x, y: x if x < y else y,
+        (lambda x, y: 1.0 if x < y else 0.0, lambda x, y: 1.0 if y < x else 0.0),
+        apart(1e-3, 1e3),
+        lambda a, b: a.minimum(b),
+    ),
+    # softplus x = ln(1 + eˣ), d/dx = eˣ/(1 + eˣ); |x| ≤ 30 so eˣ stays moderate.
+    "softplus": Case(
+        1, lambda x: math.log1p(math.exp(x)),
+        (lambda x: math.exp(x) / (1.0 + math.exp(x)),),
+        one(floats(-30.0, 30.0)),
+        lambda a: a.softplus(),
+    ),
+    # Operands (x, slope): x if x > 0 else slope·x; ∂/∂x = 1 or slope, ∂/∂slope = 0 or x.
+    "leaky_relu": Case(
+        2, lambda x, s: x if x > 0 else s * x,
+        (lambda x, s: 1.0 if x > 0 else s, lambda x, s: 0.0 if x > 0 else x),
+        st.tuples(away_from_zero(1e-3, 1e3), floats(0.0, 1.0)),
+        lambda a, b: a.leaky_relu(b),
+    ),
+    # Operands (x, α): x if x > 0 else α(eˣ − 1); ∂/∂x = 1 or α·eˣ, ∂/∂α = 0 or eˣ − 1.
+    "elu": Case(
+        2, lambda x, a: x if x > 0 else a * (math.exp(x) - 1.0),
+        (lambda x, a: 1.0 if x > 0 else a * math.exp(x),
+         lambda x, a: 0.0 if x > 0 else math.exp(x) - 1.0),
+        st.tuples(st.one_of(floats(1e-3, 1e3), floats(-50.0, -1e-3)), floats(0.1, 5.0)),
+        lambda a, b: a.elu(b),
+    ),
+    # gelu x = x·Φ(x), d/dx = Φ(x) + x·φ(x).
+    "gelu": Case(
+        1, lambda x: x * _big_phi(x),
+        (lambda x: _big_phi(x) + x * _phi(x),),
+        one(floats(-10.0, 10.0)),
+        lambda a: a.gelu(),
+    ),
+    # silu x = x/(1 + e⁻ˣ), d/dx = (1 + e⁻ˣ + x·e⁻ˣ)/(1 + e⁻ˣ)² (the quotient rule).
+    "silu": Case(
+        1, lambda x: x / (1.0 + math.exp(-x)),
+        (lambda x: (1.0 + math.exp(-x) + x * math.exp(-x)) / (1.0 + math.exp(-x)) ** 2,),
+        one(floats(-50.0, 50.0)),
+        lambda a: a.silu(),
     ),
 }
 
@@ -410,10 +495,12 @@ def test_pow_negative_base_integer_exponent(x: float, y: int) -> None:
     assert math.isnan(yv.grad)
 
 
-# Points outside each op's domain, from the definitions: log needs x > 0, sqrt x ≥ 0, div a
-# non-zero divisor, pow no 0 to a negative power and no negative base to a non-integer power.
+# Points outside each op's domain, from the definitions: log needs x > 0, log1p x > −1, sqrt
+# x ≥ 0, div a non-zero divisor, pow no 0 to a negative power and no negative base to a
+# non-integer power.
 OUTSIDE: dict[str, st.SearchStrategy[Point]] = {
     "log": one(floats(-1e300, 0.0)),
+    "log1p": one(floats(-1e300, -1.0)),  # ln(1 + x) needs 1 + x > 0
     "sqrt": one(floats(-1e300, -1e-300)),
     "div": st.tuples(floats(-1e3, 1e3), st.sampled_from([0.0, -0.0])),
     "pow": st.one_of(
