@@ -37,6 +37,8 @@ import handwritten as hw
 
 import autograd_mini
 from autograd_mini import Value, total
+from autograd_mini._graph import topological_order
+from autograd_mini.sweep import reverse_sweep
 from autograd_mini.datasets import moons
 from autograd_mini.losses import hinge, l2
 from autograd_mini.nn import MLP
@@ -56,7 +58,7 @@ MEMORY_TERMS = 100_000
 TOLERANCE = 1e-9  # max |Δ| between an engine's gradients and the hand-written ones
 
 LOOP_STEPS, LOOP_REPS = 5, 3  # the mlp-step training-loop context
-REPS = {"mlp-step": 9, "chain": 7, "chain-1e6": 3, "wide-sum": 5, "memory": 3}
+REPS = {"mlp-step": 9, "chain": 7, "chain-1e6": 3, "wide-sum": 5, "memory": 3, "backward": 9}
 
 # The targets of the issue
 TARGET_SPEEDUP_OVER_MICROGRAD = 30.0
@@ -711,6 +713,72 @@ def bench_long_chain(checks: Checks, reps: int) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------
+# backward: the fast float pass against the shared reverse-edge walk
+# ---------------------------------------------------------------------------------------------
+
+FAST = "backward() (fast float pass)"
+SHARED = "reverse_sweep (the shared reverse-edge walk)"
+
+
+def shared_backward(root: Value) -> None:
+    """``root.backward()`` written on the walk that every other reverse reader shares
+    (``_graph.reverse_edges`` through ``sweep.reverse_sweep``), with the same accumulation
+    semantics: what the float pass would be without a loop of its own."""
+    order = topological_order(root)
+    adjoints = reverse_sweep(order, {id(root): 1.0}, on_values=False)
+    for node in order:
+        bar = adjoints.get(id(node))
+        if node.op is None:
+            if bar is not None:
+                node.grad += bar
+        elif node.op != "const":
+            node.grad = 0.0 if bar is None else bar
+
+
+def bench_backward(reps: int) -> dict[str, Any]:
+    """Backward alone, on graphs built once: the mlp-step cost and the chain."""
+    say(f"\nbackward: the fast float pass against the shared walk; {reps} repetitions")
+    data = moons(n=N_POINTS, noise=0.1, seed=0)
+    model = MLP(SIZES[0], list(SIZES[1:]), seed=0)
+    xs, ys = data.X, data.signs()
+    graphs = {"mlp-step": (mlp_cost(model, xs, ys), model.parameters())}
+    a, b, y0 = Value(CHAIN_A), Value(CHAIN_B), Value(CHAIN_Y0)
+    y = y0
+    for _ in range(CHAIN_STEPS):
+        y = (y * a + b).tanh()
+    graphs["chain"] = (y, [a, b, y0])
+    rows = []
+    for name, (root, leaves) in graphs.items():
+        def fast(root: Value = root) -> None:
+            root.backward()
+
+        def shared(root: Value = root) -> None:
+            shared_backward(root)
+
+        grads = []
+        for run in (fast, shared):  # the same gradients, checked before any timing
+            for leaf in leaves:
+                leaf.grad = 0.0
+            run()
+            grads.append([leaf.grad for leaf in leaves])
+        diff = max_abs_diff(*grads)
+        cases = [Case(FAST, fast), Case(SHARED, shared)]
+        round_robin(cases, reps)
+        fast_s, shared_s = (statistics.median(c.times) for c in cases)
+        nodes = len(topological_order(root))
+        say(f"  {name}: {nodes:,} nodes; fast {ms(fast_s)} ms, shared {ms(shared_s)} ms "
+            f"({shared_s / fast_s:.2f}×); gradients within {diff:.1g}")
+        rows.append({"graph": name, "nodes": nodes, "fast_s": fast_s, "shared_s": shared_s,
+                     "shared_over_fast": shared_s / fast_s, "max_abs_diff": diff})
+    return {"workload": "backward",
+            "description": "backward alone on a graph built once (the mlp-step cost; the "
+                           f"{CHAIN_STEPS:,}-step chain): `backward()`'s own float pass "
+                           "against the same pass written on the reverse-edge walk that the "
+                           "adjoint table, the compiled trace and `create_graph` share",
+            "reps": reps, "graphs": rows}
+
+
+# ---------------------------------------------------------------------------------------------
 # wide-sum: Σ xᵢ·yᵢ, wide
 # ---------------------------------------------------------------------------------------------
 
@@ -914,6 +982,10 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     long = results["chain-1e6"]["engines"][0]
     add("10⁶-step chain completes", "completes", long.get("median_s"), bool(long.get("completes")),
         f"completes in {long['median_s']:.1f} s" if long.get("completes") else long["status"])
+    slowest = min((g["shared_over_fast"] for g in results["backward"]["graphs"]), default=None)
+    add("fast backward() vs the shared walk", "faster on every graph", slowest,
+        None if slowest is None else slowest > 1.0,
+        f"the shared walk takes {times(slowest)} its time or more" if slowest else "—")
     cratio = comp.get("x_handwritten")
     add("compiled mlp-step vs hand-written", f"≤ {TARGET_COMPILED_VS_HANDWRITTEN:g}× its time",
         cratio, None if cratio is None else cratio <= TARGET_COMPILED_VS_HANDWRITTEN,
@@ -1084,6 +1156,15 @@ def markdown(report: dict[str, Any]) -> str:
         less = times(r["x_less_than_micrograd"]) if "x_less_than_micrograd" in r else ""
         lines.append(f"| {r['engine']} | {r['bytes_per_node']:.2f} | "
                      f"{r['peak_bytes'] / 2**20:.1f} | {less} |")
+    back = res["backward"]
+    lines += ["", "## backward: the fast float pass against the shared walk", "",
+              f"{back['description']}; median of {plural(back['reps'], 'repetition')}.", "",
+              "| graph | nodes | backward() (ms) | shared walk (ms) | shared / fast | "
+              "max \\|Δgrad\\| |", "|---|---:|---:|---:|---:|---:|"]
+    for g in back["graphs"]:
+        lines.append(f"| {g['graph']} | {g['nodes']:,} | {ms(g['fast_s'])} | "
+                     f"{ms(g['shared_s'])} | {times(g['shared_over_fast'])} | "
+                     f"{g['max_abs_diff']:.1g} |")
     lines += ["", "## Gradient checks", "",
               f"Before any timing, each engine's value and gradients against the hand-written "
               f"closed form (tolerance {TOLERANCE:g}; required for autograd_mini dynamic).", "",
@@ -1127,6 +1208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "chain-1e6": bench_long_chain(checks, reps["chain-1e6"]),
         "wide-sum": bench_wide_sum(opt, checks, reps["wide-sum"]),
         "memory": bench_memory(opt, reps["memory"]),
+        "backward": bench_backward(reps["backward"]),
     }
     info["load_average_at_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
     info["duration_s"] = perf_counter() - started

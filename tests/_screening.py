@@ -16,6 +16,10 @@ from autograd_mini.testing import Program
 
 Point = tuple[float, ...]
 
+#: The package's own rows: the property tests draw from these, not from rows that a doctest or
+#: another test registered (the strategies' default is every row of the table).
+BUILTIN_OPS = tuple(sorted(name for name, rule in RULES.items() if rule.builtin))
+
 #: An op's argument this close to a kink (relu, abs at 0; maximum at a tie), or this close to
 #: a domain edge or a pole, is not a fair test: slopes blow up there, and central differences
 #: straddle the edge.

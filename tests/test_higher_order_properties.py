@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 import sympy as sp
-from _screening import reject_domain_errors_near, reject_kinks_and_edges
+from _screening import BUILTIN_OPS, reject_domain_errors_near, reject_kinks_and_edges
 from hypothesis import event, given, reject, settings
 from hypothesis import strategies as st
 
@@ -77,8 +77,8 @@ ABS2 = ABS1
 def program_strategy(kind: str, n: int,
                      ops: Sequence[str] | None = None) -> st.SearchStrategy[Program]:
     if kind == "expressions":
-        return expressions(n_inputs=n, max_leaves=MAX_LEAVES, ops=ops)
-    return dags(n_inputs=n, max_ops=MAX_OPS, ops=ops)
+        return expressions(n_inputs=n, max_leaves=MAX_LEAVES, ops=ops or BUILTIN_OPS)
+    return dags(n_inputs=n, max_ops=MAX_OPS, ops=ops or BUILTIN_OPS)
 
 
 @st.composite

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from autograd_mini import Value, datasets
 from autograd_mini.losses import bce, cross_entropy, hinge, l2, squared_error
-from autograd_mini.nn import MLP, Layer, Neuron, load, save
+from autograd_mini.nn import ACTIVATIONS, MLP, Layer, Neuron, load, save
 from autograd_mini.optim import SGD, Adam, fit
 from autograd_mini.report import explain
 
@@ -30,7 +30,7 @@ def networks(draw: st.DrawFn) -> tuple[MLP, list[float], list[float], str]:
     loss = draw(st.sampled_from(["squared_error", "mse", "bce", "cross_entropy", "hinge"]))
     nin = draw(st.integers(1, 4))
     hidden = draw(st.lists(st.integers(1, 4), min_size=0, max_size=2))
-    activation = draw(st.sampled_from(["relu", "tanh", "sigmoid", "linear"]))
+    activation = draw(st.sampled_from(ACTIVATIONS))
     if loss == "bce":
         output, nout = "sigmoid", draw(st.integers(1, 3))
         y = [float(draw(st.integers(0, 1))) for _ in range(nout)]
@@ -42,7 +42,7 @@ def networks(draw: st.DrawFn) -> tuple[MLP, list[float], list[float], str]:
         output, nout = draw(st.sampled_from(["linear", "tanh"])), 1
         y = [draw(st.sampled_from([-1.0, 1.0]))]
     else:
-        output = draw(st.sampled_from(["linear", "tanh", "sigmoid", "relu"]))
+        output = draw(st.sampled_from(ACTIVATIONS))
         nout = draw(st.integers(1, 3))
         y = [draw(st.floats(-2, 2)) for _ in range(nout)]
     model = MLP(nin, [*hidden, nout], activation=activation, output=output,

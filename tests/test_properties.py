@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 import sympy as sp
-from _screening import reject_domain_errors_near, reject_kinks_and_edges
+from _screening import BUILTIN_OPS, reject_domain_errors_near, reject_kinks_and_edges
 from hypothesis import Phase, event, find, given, reject, settings
 from hypothesis import strategies as st
 
@@ -42,8 +42,8 @@ REL = 1e-7
 ABS = 1e-8
 
 STRATEGIES: dict[str, Callable[[int], st.SearchStrategy[Program]]] = {
-    "expressions": lambda n: expressions(n_inputs=n),
-    "dags": lambda n: dags(n_inputs=n),
+    "expressions": lambda n: expressions(n_inputs=n, ops=BUILTIN_OPS),
+    "dags": lambda n: dags(n_inputs=n, ops=BUILTIN_OPS),
 }
 
 
@@ -252,7 +252,8 @@ FIND = settings(database=None, max_examples=2000, phases=[Phase.generate])
 
 @pytest.mark.parametrize("predicate", [has_fan_out, has_diamond, has_repeated_operand])
 def test_dags_produce_shared_nodes(predicate: Callable[[Program], bool]) -> None:
-    program = find(dags(), predicate, settings=FIND)  # raises NoSuchExample if never produced
+    # find raises NoSuchExample if the strategy never produces such a program
+    program = find(dags(ops=BUILTIN_OPS), predicate, settings=FIND)
     assert predicate(program)
 
 
@@ -267,7 +268,7 @@ def test_diamond_gradients_match_sympy() -> None:
             assert math.isclose(x.grad, expected, rel_tol=REL, abs_tol=ABS), (program, point)
 
 
-@given(program=expressions(n_inputs=3))
+@given(program=expressions(n_inputs=3, ops=BUILTIN_OPS))
 def test_expressions_share_no_intermediate_node(program: Program) -> None:
     """In a tree every op or constant node feeds exactly one op (only inputs are reused)."""
     rs = readers(program)

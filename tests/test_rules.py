@@ -246,7 +246,8 @@ VARIADIC_CASES = {"sum", "dot"}
 
 
 def test_every_rule_has_a_hand_written_case() -> None:
-    assert set(RULES) == set(CASES) | VARIADIC_CASES
+    builtin = {name for name, rule in RULES.items() if rule.builtin}
+    assert builtin == set(CASES) | VARIADIC_CASES
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -591,3 +592,301 @@ def test_dot_checks_its_lengths() -> None:
         dot([1.0, 2.0], [Value(1.0)])
     with pytest.raises(TypeError, match="operand 1 must be a Value or a number, not str"):
         dot([1.0, "w"], [Value(1.0), Value(2.0)])  # type: ignore[list-item]
+
+
+# ---------------------------------------------------------------------------------------------
+# The newer rows by hand: kinks and ties, defaults, stability, NaN, domain, second derivatives
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("t", [2.0, -3.5, 0.0, 1e300])
+@pytest.mark.parametrize("op", ["maximum", "minimum"])
+def test_tie_gives_half_to_each_operand(op: str, t: float) -> None:
+    """max(x, y) and min(x, y) at x = y: no derivative; each side gets ½ (as torch does)."""
+    x, y = Value(t), Value(t)
+    out = getattr(x, op)(y)
+    out.backward()
+    assert out.data == t
+    assert x.grad == 0.5
+    assert y.grad == 0.5
+
+
+@pytest.mark.parametrize("op", ["maximum", "minimum"])
+def test_tie_with_the_same_value_on_both_sides(op: str) -> None:
+    """max(x, x) = x: the two halves add up to the slope 1."""
+    x = Value(1.5)
+    out = getattr(x, op)(x)
+    assert out.parents == (x, x)
+    out.backward()
+    assert out.data == 1.5
+    assert x.grad == 1.0
+
+
+def test_tie_through_grad() -> None:
+    import autograd_mini as am
+
+    assert am.grad(am.maximum, argnums=(0, 1))(4.0, 4.0) == (0.5, 0.5)
+    assert am.grad(am.minimum, argnums=(0, 1))(-1.0, -1.0) == (0.5, 0.5)
+    # Off the tie, the whole slope goes to the winner: max(3, 1) = 3, min(3, 1) = 1.
+    assert am.grad(am.maximum, argnums=(0, 1))(3.0, 1.0) == (1.0, 0.0)
+    assert am.grad(am.minimum, argnums=(0, 1))(3.0, 1.0) == (0.0, 1.0)
+
+
+@pytest.mark.parametrize("zero", [0.0, -0.0])
+def test_leaky_relu_slope_at_zero_is_the_slope(zero: float) -> None:
+    x = Value(zero)
+    out = x.leaky_relu()  # 0.01 · 0 = 0, slope 0.01 at the kink
+    out.backward()
+    assert out.data == 0.0
+    assert x.grad == 0.01
+    x = Value(zero)
+    out = x.leaky_relu(0.2)
+    out.backward()
+    assert out.data == 0.0
+    assert x.grad == 0.2
+
+
+@pytest.mark.parametrize("zero", [0.0, -0.0])
+def test_elu_slope_at_zero_is_alpha(zero: float) -> None:
+    x = Value(zero)
+    out = x.elu()  # α(e⁰ − 1) = 0, slope α·e⁰ = α = 1 at the kink
+    out.backward()
+    assert out.data == 0.0
+    assert x.grad == 1.0
+    x = Value(zero)
+    out = x.elu(0.5)
+    out.backward()
+    assert out.data == 0.0
+    assert x.grad == 0.5
+
+
+@pytest.mark.parametrize("p", [-3.0, -0.5, 0.0, 0.7, 4.0])
+def test_leaky_relu_and_elu_defaults(p: float) -> None:
+    """Leaving the slope out means 0.01; leaving α out means 1.0."""
+    for op, default in (("leaky_relu", 0.01), ("elu", 1.0)):
+        a, b = Value(p), Value(p)
+        left_out, given_ = getattr(a, op)(), getattr(b, op)(default)
+        left_out.backward()
+        given_.backward()
+        assert left_out.data == given_.data
+        assert a.grad == b.grad
+        c = Value(p)
+        via_rule = apply_rule(RULES[op], c)
+        via_rule.backward()
+        assert via_rule.data == given_.data
+        assert c.grad == b.grad
+
+
+def test_leaky_relu_and_elu_on_floats() -> None:
+    import autograd_mini as am
+
+    assert am.leaky_relu(-2.0) == -0.02  # 0.01 · −2
+    assert am.leaky_relu(-2.0, 0.5) == -1.0  # 0.5 · −2
+    assert am.leaky_relu(3.0) == 3.0
+    assert am.elu(2.0) == 2.0
+    assert close(am.elu(-1.0), math.exp(-1.0) - 1.0)  # e⁻¹ − 1 ≈ −0.632121
+    assert close(am.elu(-1.0, 0.5), 0.5 * (math.exp(-1.0) - 1.0))  # ≈ −0.316060
+
+
+def test_leaky_relu_slope_gets_a_gradient() -> None:
+    # leaky_relu(−3, 0.2) = 0.2 · −3 = −0.6; ∂/∂x = slope = 0.2, ∂/∂slope = x = −3.
+    x, s = Value(-3.0), Value(0.2)
+    out = x.leaky_relu(s)
+    out.backward()
+    assert close(out.data, -0.6)
+    assert x.grad == 0.2
+    assert s.grad == -3.0
+    # For x > 0 the slope plays no part: leaky_relu(2, s) = 2, ∂/∂slope = 0.
+    x, s = Value(2.0), Value(0.2)
+    out = x.leaky_relu(s)
+    out.backward()
+    assert out.data == 2.0
+    assert x.grad == 1.0
+    assert s.grad == 0.0
+
+
+def test_elu_alpha_gets_a_gradient() -> None:
+    # elu(−1, 0.5) = 0.5(e⁻¹ − 1) ≈ −0.316060; ∂/∂x = 0.5·e⁻¹ ≈ 0.183940;
+    # ∂/∂α = e⁻¹ − 1 ≈ −0.632121.
+    e_inv = math.exp(-1.0)
+    x, a = Value(-1.0), Value(0.5)
+    out = x.elu(a)
+    out.backward()
+    assert close(out.data, 0.5 * (e_inv - 1.0))
+    assert close(x.grad, 0.5 * e_inv)
+    assert close(a.grad, e_inv - 1.0)
+    assert math.isclose(x.grad, 0.18393972058572117, rel_tol=1e-15)
+    # elu(2, α) = 2, ∂/∂α = 0.
+    x, a = Value(2.0), Value(0.5)
+    out = x.elu(a)
+    out.backward()
+    assert out.data == 2.0
+    assert x.grad == 1.0
+    assert a.grad == 0.0
+
+
+def test_softplus_does_not_overflow() -> None:
+    import autograd_mini as am
+
+    # ln(1 + e¹⁰⁰⁰) = 1000 + ln(1 + e⁻¹⁰⁰⁰) = 1000 in floating point, slope σ(1000) = 1.
+    assert am.softplus(1000.0) == 1000.0
+    x = Value(1000.0)
+    out = x.softplus()
+    out.backward()
+    assert out.data == 1000.0
+    assert x.grad == 1.0
+    # ln(1 + e⁻¹⁰⁰⁰) = 0 (e⁻¹⁰⁰⁰ underflows), slope σ(−1000) = 0.
+    assert am.softplus(-1000.0) == 0.0
+    x = Value(-1000.0)
+    out = x.softplus()
+    out.backward()
+    assert out.data == 0.0
+    assert x.grad == 0.0
+    # ln 2 at 0, slope ½.
+    x = Value(0.0)
+    out = x.softplus()
+    out.backward()
+    assert close(out.data, LN2)
+    assert x.grad == 0.5
+
+
+@pytest.mark.parametrize("op", ["gelu", "silu"])
+def test_gelu_and_silu_at_minus_infinity_are_zero(op: str) -> None:
+    import autograd_mini as am
+
+    # x·Φ(x) → 0 and x·σ(x) → 0 as x → −∞ (the factor decays faster than x grows).
+    got = getattr(am, op)(-math.inf)
+    assert got == 0.0
+    assert getattr(Value(-math.inf), op)().data == 0.0
+    # and x·Φ(x) = x·σ(x) = x at +∞
+    assert getattr(am, op)(math.inf) == math.inf
+
+
+@pytest.mark.parametrize("op", ["gelu", "silu"])
+@pytest.mark.parametrize("p", [50.0, 1e3, 1e300, -50.0, -1e3, -1e300])
+def test_gelu_and_silu_at_large_magnitudes_are_finite(op: str, p: float) -> None:
+    # Φ(x), σ(x) are 1 and their densities 0 in floating point for x ≥ 50: value x, slope 1.
+    # For x ≤ −50 value and slope are tiny: gelu(−50) ≈ −φ(50) ≈ e^−1250 (underflows to 0),
+    # silu(−50) = −50·e⁻⁵⁰/(1 + e⁻⁵⁰) ≈ −9.6e-21 and silu′(−50) ≈ e⁻⁵⁰(1 − 50) ≈ −9.5e-21.
+    x = Value(p)
+    out = getattr(x, op)()
+    out.backward()
+    assert math.isfinite(out.data)
+    assert math.isfinite(x.grad)
+    if p > 0:
+        assert out.data == p
+        assert x.grad == 1.0
+    else:
+        assert abs(out.data) < 1e-19
+        assert abs(x.grad) < 1e-19
+    if p < -50.0:
+        assert out.data == 0.0
+        assert x.grad == 0.0
+
+
+def test_log1p_is_accurate_near_zero() -> None:
+    import autograd_mini as am
+
+    # ln(1 + x) = x − x²/2 + …, which is x itself for x = 1e-20 (1 + 1e-20 would round to 1).
+    assert am.log1p(1e-20) == 1e-20
+    x = Value(1e-20)
+    out = x.log1p()
+    out.backward()
+    assert out.data == 1e-20
+    assert x.grad == 1.0  # 1/(1 + 1e-20) rounds to 1
+    assert am.log1p(0.0) == 0.0
+
+
+def test_erf_at_infinity() -> None:
+    import autograd_mini as am
+
+    # erf(±∞) = ±1, with slope (2/√π)·e^−∞ = 0.
+    assert am.erf(math.inf) == 1.0
+    assert am.erf(-math.inf) == -1.0
+    for p, want in ((math.inf, 1.0), (-math.inf, -1.0)):
+        x = Value(p)
+        out = x.erf()
+        out.backward()
+        assert out.data == want
+        assert x.grad == 0.0
+
+
+@pytest.mark.parametrize(("op", "x", "y"), [
+    ("maximum", math.nan, 1.0), ("maximum", 1.0, math.nan),
+    ("minimum", 1.0, math.nan), ("minimum", math.nan, 1.0),
+])
+def test_max_and_min_propagate_nan(op: str, x: float, y: float) -> None:
+    import autograd_mini as am
+
+    assert math.isnan(getattr(am, op)(x, y))
+    assert math.isnan(getattr(Value(x), op)(Value(y)).data)
+
+
+@pytest.mark.parametrize("p", [-1.0, -2.0])
+def test_log1p_outside_its_domain(p: float) -> None:
+    import autograd_mini as am
+
+    with pytest.raises(DomainError, match="log1p") as info:
+        Value(p).log1p()
+    assert info.value.op == "log1p"
+    assert isinstance(info.value, ValueError)
+    with pytest.raises(DomainError, match="log1p"):
+        am.log1p(p)
+
+
+def _sigma(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+# Second derivatives, differentiated by hand from the first:
+#   atan″ x  = d/dx (1 + x²)⁻¹ = −2x/(1 + x²)²
+#   erf″ x   = d/dx (2/√π) e^(−x²) = −(4x/√π) e^(−x²)
+#   gelu″ x  = d/dx (Φ + xφ) = φ + φ + x·(−xφ) = (2 − x²) φ(x)
+#   silu″ x  = d/dx (σ + xσ(1 − σ)) = 2σ(1 − σ) + xσ(1 − σ)(1 − 2σ)
+#   softplus″ x = σ′(x) = σ(x)(1 − σ(x))
+#   elu″ x   = α eˣ for x < 0 (and 0 for x > 0)
+SECOND: dict[str, Callable[[float], float]] = {
+    "atan": lambda x: -2.0 * x / (1.0 + x * x) ** 2,
+    "erf": lambda x: -4.0 * x / SQRT_PI * math.exp(-x * x),
+    "gelu": lambda x: (2.0 - x * x) * _phi(x),
+    "silu": lambda x: _sigma(x) * (1.0 - _sigma(x)) * (2.0 + x * (1.0 - 2.0 * _sigma(x))),
+    "softplus": lambda x: _sigma(x) * (1.0 - _sigma(x)),
+}
+
+
+@pytest.mark.parametrize("p", [-3.0, -1.0, -0.5, 0.0, 0.3, 1.0, 2.5])
+@pytest.mark.parametrize("op", sorted(SECOND))
+def test_second_derivatives_by_hand(op: str, p: float) -> None:
+    import autograd_mini as am
+
+    f = getattr(am, op)
+    got = am.grad(am.grad(f))(p)
+    assert close(got, SECOND[op](p)), (op, p, got)
+
+
+def test_second_derivatives_at_worked_points() -> None:
+    import autograd_mini as am
+
+    d2 = {op: am.grad(am.grad(getattr(am, op))) for op in SECOND}
+    assert close(d2["atan"](1.0), -0.5)  # −2/(1 + 1)² = −½
+    assert close(am.hessian(am.atan)(0.5)[0][0], -0.64)  # −1/1.25² = −0.64
+    assert close(d2["softplus"](0.0), 0.25)  # ½ · ½
+    assert close(d2["silu"](0.0), 0.5)  # ¼ · (2 + 0)
+    assert close(d2["gelu"](0.0), 2.0 / SQRT_TWO_PI)  # 2φ(0) = 2/√(2π) ≈ 0.797885
+    assert close(d2["erf"](0.0), 0.0)
+    assert close(d2["erf"](1.0), -4.0 / (SQRT_PI * math.e))  # ≈ −0.830222
+
+
+@pytest.mark.parametrize(("p", "alpha"), [(-1.0, 1.0), (-1.0, 0.5), (-3.0, 2.0), (-0.25, 0.1)])
+def test_elu_second_derivative_by_hand(p: float, alpha: float) -> None:
+    import autograd_mini as am
+
+    # ∂²/∂x² = α eˣ, ∂²/∂x∂α = eˣ, ∂²/∂α² = 0 for x < 0.
+    assert close(am.grad(am.grad(lambda x: am.elu(x, alpha)))(p), alpha * math.exp(p))
+    h = am.hessian(am.elu)(p, alpha)
+    assert close(h[0][0], alpha * math.exp(p))
+    assert close(h[0][1], math.exp(p))
+    assert close(h[1][0], math.exp(p))
+    assert close(h[1][1], 0.0)
+    # and 0 for x > 0, where elu is the identity
+    assert close(am.grad(am.grad(lambda x: am.elu(x, alpha)))(-p), 0.0)
