@@ -28,7 +28,7 @@ class DomainError(ValueError):
     ...     (Value(2.0, label="a") - 3).log()
     ... except DomainError as error:
     ...     print(error)
-    log: log is defined only for x > 0: log(a − 3.0) with x = -1.0
+    log: log is defined only for x > 0: log(a − 3.0) with a − 3.0 = -1.0
     """
 
     def __init__(self, rule: Any, operands: Sequence[Any], reason: str) -> None:

@@ -60,10 +60,10 @@ __all__ = ["FUNCTIONS", "MAX_LENGTH", "Expression", "ExpressionError", "parse"]
 MAX_LENGTH = 10_000
 """The longest expression :func:`parse` reads, in characters."""
 
-FUNCTIONS: tuple[str, ...] = tuple(
+FUNCTIONS: tuple[str, ...] = tuple(sorted(
     name for name, rule in RULES.items()
     if rule.builtin and rule.function and rule.arity != VARIADIC
-)
+))
 """The names that can be called: every built-in row of the table written as a call."""
 
 _BINARY: dict[type[ast.operator], Rule] = {
@@ -316,7 +316,7 @@ def parse(text: str) -> Expression:
     ...     parse("__import__('os')")
     ... except ExpressionError as err:
     ...     print(err)  # doctest: +ELLIPSIS
-    unknown function __import__; the functions are abs, exp, ... at column 1:
+    unknown function __import__; the functions are abs, atan, cos, ... at column 1:
       __import__('os')
       ^^^^^^^^^^
     """

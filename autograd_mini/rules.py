@@ -918,7 +918,7 @@ LEAKY_RELU = _builtin(
     partials_text=("1 if {0} > 0 else {1}", "0 if {0} > 0 else {0}"),
     partials_latex=(r"[{0} > 0] + {1} [{0} \le 0]", r"{0} [{0} \le 0]"),
     kink=lambda x, slope: x,
-    sympy=lambda sp, x, slope: sp.Piecewise((x, x > 0), (slope * x, True)),
+    sympy=lambda sp, x, slope: sp.Max(x, 0) + slope * sp.Min(x, 0),
     doc="v = x if x > 0 else slope·x, slope 0.01 by default (PyTorch's negative_slope);  "
     "∂v/∂x = 1 if x > 0 else slope, so slope at the kink x = 0, as in PyTorch;  "
     "∂v/∂slope = 0 if x > 0 else x.",
@@ -939,7 +939,7 @@ ELU = _builtin(
     partials_text=("1 if {0} > 0 else {1} · exp({0})", "0 if {0} > 0 else exp({0}) − 1"),
     partials_latex=(r"[{0} > 0] + {1} e^{{{0}}} [{0} \le 0]", r"(e^{{{0}}} - 1) [{0} \le 0]"),
     kink=lambda x, alpha: x,
-    sympy=lambda sp, x, alpha: sp.Piecewise((x, x > 0), (alpha * (sp.exp(x) - 1), True)),
+    sympy=lambda sp, x, alpha: sp.Max(x, 0) + alpha * (sp.exp(sp.Min(x, 0)) - 1),
     doc="v = x if x > 0 else α(eˣ − 1), α = 1 by default (PyTorch's alpha);  "
     "∂v/∂x = 1 if x > 0 else α·eˣ, so α at the kink x = 0, as in PyTorch;  "
     "∂v/∂α = 0 if x > 0 else eˣ − 1.",

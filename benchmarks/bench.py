@@ -38,10 +38,10 @@ import handwritten as hw
 import autograd_mini
 from autograd_mini import Value, total
 from autograd_mini._graph import topological_order
-from autograd_mini.sweep import reverse_sweep
 from autograd_mini.datasets import moons
 from autograd_mini.losses import hinge, l2
 from autograd_mini.nn import MLP
+from autograd_mini.sweep import reverse_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 
