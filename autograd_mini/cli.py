@@ -24,6 +24,7 @@ from pathlib import Path
 
 from . import rules
 from .engine import Value
+from .expression import FUNCTIONS, signature
 
 __all__ = ["main"]
 
@@ -296,7 +297,8 @@ def _parser() -> argparse.ArgumentParser:
         "trace", help="the evaluation trace and gradient of an expression",
         description="Print the primal and adjoint tables of EXPRESSION at a point, and its "
         "gradient. Allowed: numbers, variables, + - * / **, unary minus, parentheses and the "
-        "functions exp log sqrt sin cos tan tanh sigmoid relu abs.",
+        f"functions {', '.join(signature(name) for name in FUNCTIONS)}; a bracketed argument "
+        "may be left out, and then takes the value shown.",
     )
     trace.add_argument("expression", help='for example "x1*x2 + exp(x1*x2) - sin(x2)"')
     trace.add_argument("--at", nargs="+", action="extend", default=[], metavar="NAME=NUMBER",

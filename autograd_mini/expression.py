@@ -55,7 +55,7 @@ from .engine import Value, apply_rule, constant
 from .errors import DomainError
 from .rules import ADD, DIV, MUL, NEG, POS, POW, RULES, SUB, VARIADIC, Rule
 
-__all__ = ["FUNCTIONS", "MAX_LENGTH", "Expression", "ExpressionError", "parse"]
+__all__ = ["FUNCTIONS", "MAX_LENGTH", "Expression", "ExpressionError", "parse", "signature"]
 
 MAX_LENGTH = 10_000
 """The longest expression :func:`parse` reads, in characters."""
@@ -65,6 +65,20 @@ FUNCTIONS: tuple[str, ...] = tuple(sorted(
     if rule.builtin and rule.function and rule.arity != VARIADIC
 ))
 """The names that can be called: every built-in row of the table written as a call."""
+
+
+def signature(name: str) -> str:
+    """How a function of :data:`FUNCTIONS` is called: ``exp(x)``, ``maximum(x, y)``,
+    ``leaky_relu(x, 0.01)`` for one whose second operand may be left out (its default).
+
+    >>> [signature(name) for name in ("exp", "maximum", "elu")]
+    ['exp(x)', 'maximum(x, y)', 'elu(x[, 1])']
+    """
+    rule = RULES[name]
+    required = rule.arity - len(rule.defaults)
+    names = ["x", "y", "z"][:required]
+    optional = "".join(f"[, {d:g}]" for d in rule.defaults)
+    return f"{name}({', '.join(names)}{optional})"
 
 _BINARY: dict[type[ast.operator], Rule] = {
     ast.Add: ADD, ast.Sub: SUB, ast.Mult: MUL, ast.Div: DIV, ast.Pow: POW,

@@ -21,12 +21,11 @@ import json
 import math
 import os
 import random
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .engine import Value, apply_rule, as_value, dot, no_grad, total
-from .rules import RULES
+from .engine import Value, as_value, dot, no_grad, total
 
 __all__ = [
     "ACTIVATIONS", "MLP", "Layer", "Module", "Neuron", "Probabilities", "load", "save",
@@ -49,13 +48,18 @@ def _constant(x: float) -> Value:
     return as_value(x, "inputs")
 
 
+#: σ for each activation but the linear one: the rule table's Value methods, with their defaults.
+_SIGMA: dict[str, Callable[[Value], Value]] = {
+    name: getattr(Value, name) for name in ACTIVATIONS if name != "linear"}
+
+
 def _activate(z: Value, activation: str) -> Value:
+    sigma = _SIGMA.get(activation)
+    if sigma is not None:
+        return sigma(z)
     if activation == "linear":
         return z
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; "
-                         f"choose from {', '.join(ACTIVATIONS)}")
-    return apply_rule(RULES[activation], z)
+    raise ValueError(f"unknown activation {activation!r}; choose from {', '.join(ACTIVATIONS)}")
 
 
 class Probabilities(list[Value]):

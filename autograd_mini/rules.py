@@ -376,6 +376,8 @@ def _make_rule(name: str, primal: Callable[..., float],
                                    else rf"\partial_{{{{{k + 1}}}}}\operatorname{{{{{name}}}}}"
                                         f"({operands})"
                                    for k in range(arity))
+    if not builtin:  # the package's own primals return floats; a user's might not
+        primal = _real_valued(name, primal)
     rule = Rule(
         name, arity, primal, fns, text, latex, tuple(partials_text or ()),
         tuple(partials_latex or ()), domain=domain, doc=doc, display=display,
@@ -385,6 +387,26 @@ def _make_rule(name: str, primal: Callable[..., float],
     )
     _check_templates(rule, where)
     return rule
+
+
+def _real_valued(name: str, primal: Callable[..., Any]) -> Callable[..., float]:
+    """``primal`` with its result made a float: an int is converted, and anything else, such
+    as the complex number that ``(-1.0) ** 0.5`` gives, is refused with the op's name."""
+
+    def real(*xs: float) -> float:
+        out = primal(*xs)
+        if type(out) is float:
+            return out
+        if _is_number(out):
+            return float(out)
+        at = ", ".join(repr(x) for x in xs)
+        raise ValueError(f"{name}: its primal returned {out!r} ({type(out).__name__}) at "
+                         f"({at}), not a real number; give the primitive a domain= that "
+                         "refuses such points")
+
+    real.__name__ = getattr(primal, "__name__", name)
+    real.__doc__ = primal.__doc__
+    return real
 
 
 _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")

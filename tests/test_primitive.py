@@ -433,3 +433,14 @@ def test_central_differences_agree_with_the_new_rows_through_compile() -> None:
         numeric = numerical_grad(f, point)
         assert gradient == pytest.approx(numeric, rel=1e-6, abs=1e-8)
         assert value == pytest.approx(f(*(Value(p) for p in point)).data, rel=1e-15)
+
+
+def test_a_primal_that_is_not_real_valued_is_refused(register: Register) -> None:
+    # (−1)^½ is complex in Python; the row has no domain, so the value itself is refused
+    root = register("t_root", lambda x: x ** 0.5, [lambda x, out: 0.5 / out], check_at=[(4.0,)])
+    assert root(Value(4.0)).data == 2.0
+    with pytest.raises(ValueError, match=r"t_root: its primal returned .*\(complex\) at "
+                                         r"\(-1.0\), not a real number; give the primitive a "
+                                         "domain="):
+        root(Value(-1.0))
+    assert type(register("t_floor", math.floor, [lambda x, out: 0.0], check=False)(2.5)) is float
