@@ -365,15 +365,16 @@ def _make_rule(name: str, primal: Callable[..., float],
     n = 3 if variadic else arity
     operands = ", ".join(f"{{{k}}}" for k in range(n))
     text = f"{name}({operands})" if text is None else text
-    latex = rf"\operatorname{{{{{name}}}}}({operands})" if latex is None else latex
+    tex = name.replace("_", r"\_")  # in LaTeX, _ would start a subscript
+    latex = rf"\operatorname{{{{{tex}}}}}({operands})" if latex is None else latex
     if not variadic:
         if partials_text is None:
             partials_text = tuple(f"{name}′({operands})" if arity == 1
                                   else f"∂{_subscript(k + 1)}{name}({operands})"
                                   for k in range(arity))
         if partials_latex is None:
-            partials_latex = tuple(rf"\operatorname{{{{{name}}}}}'({operands})" if arity == 1
-                                   else rf"\partial_{{{{{k + 1}}}}}\operatorname{{{{{name}}}}}"
+            partials_latex = tuple(rf"\operatorname{{{{{tex}}}}}'({operands})" if arity == 1
+                                   else rf"\partial_{{{{{k + 1}}}}}\operatorname{{{{{tex}}}}}"
                                         f"({operands})"
                                    for k in range(arity))
     if not builtin:  # the package's own primals return floats; a user's might not
@@ -731,8 +732,9 @@ def _smaller(x: Any, y: Any, out: Any) -> float:
 MAXIMUM = _builtin(
     "maximum", _maximum,
     (_larger, lambda x, y, out: _larger(y, x, out)),
-    partials_text=("[{0} > {1}] (½ at a tie)", "[{1} > {0}] (½ at a tie)"),
-    partials_latex=(r"[{0} > {1}]", r"[{1} > {0}]"),
+    partials_text=("[{0} > {1}] + ½ · [{0} = {1}]", "[{1} > {0}] + ½ · [{0} = {1}]"),
+    partials_latex=(r"[{0} > {1}] + \tfrac{{1}}{{2}} [{0} = {1}]",
+                    r"[{1} > {0}] + \tfrac{{1}}{{2}} [{0} = {1}]"),
     kink=operator.sub, sympy=lambda sp, x, y: sp.Max(x, y), symbol="max",
     doc="v = max(x, y);  ∂v/∂x = 1 if x > y, 0 if x < y, and ½ at a tie x = y (as PyTorch: "
     "each side gets half).  NaN in either operand gives NaN.",
@@ -744,8 +746,9 @@ MAXIMUM = _builtin(
 MINIMUM = _builtin(
     "minimum", _minimum,
     (_smaller, lambda x, y, out: _smaller(y, x, out)),
-    partials_text=("[{0} < {1}] (½ at a tie)", "[{1} < {0}] (½ at a tie)"),
-    partials_latex=(r"[{0} < {1}]", r"[{1} < {0}]"),
+    partials_text=("[{0} < {1}] + ½ · [{0} = {1}]", "[{1} < {0}] + ½ · [{0} = {1}]"),
+    partials_latex=(r"[{0} < {1}] + \tfrac{{1}}{{2}} [{0} = {1}]",
+                    r"[{1} < {0}] + \tfrac{{1}}{{2}} [{0} = {1}]"),
     kink=operator.sub, sympy=lambda sp, x, y: sp.Min(x, y), symbol="min",
     doc="v = min(x, y);  ∂v/∂x = 1 if x < y, 0 if x > y, and ½ at a tie x = y (as PyTorch: "
     "each side gets half).  NaN in either operand gives NaN.",
@@ -937,7 +940,7 @@ LEAKY_RELU = _builtin(
     (lambda x, slope, out: 1.0 if primal(x) > 0.0 else slope,
      lambda x, slope, out: 0.0 if primal(x) > 0.0 else x),
     defaults=(0.01,),
-    partials_text=("1 if {0} > 0 else {1}", "0 if {0} > 0 else {0}"),
+    partials_text=("[{0} > 0] + {1} · [{0} ≤ 0]", "{0} · [{0} ≤ 0]"),
     partials_latex=(r"[{0} > 0] + {1} [{0} \le 0]", r"{0} [{0} \le 0]"),
     kink=lambda x, slope: x,
     sympy=lambda sp, x, slope: sp.Max(x, 0) + slope * sp.Min(x, 0),
@@ -958,7 +961,7 @@ ELU = _builtin(
     (lambda x, alpha, out: 1.0 if primal(x) > 0.0 else alpha * exp(x),
      lambda x, alpha, out: 0.0 if primal(x) > 0.0 else exp(x) - 1.0),
     defaults=(1.0,),
-    partials_text=("1 if {0} > 0 else {1} · exp({0})", "0 if {0} > 0 else exp({0}) − 1"),
+    partials_text=("[{0} > 0] + {1} · exp({0}) · [{0} ≤ 0]", "(exp({0}) − 1) · [{0} ≤ 0]"),
     partials_latex=(r"[{0} > 0] + {1} e^{{{0}}} [{0} \le 0]", r"(e^{{{0}}} - 1) [{0} \le 0]"),
     kink=lambda x, alpha: x,
     sympy=lambda sp, x, alpha: sp.Max(x, 0) + alpha * (sp.exp(sp.Min(x, 0)) - 1),

@@ -210,7 +210,7 @@ def test_trace_tables_pictures_and_steps(register: Register) -> None:
     assert "v̄₁ =  v̄₂ · t_softsign′(v₁)" in text
     assert tables.gradient["x"] == pytest.approx(2 / 49, rel=1e-15)
     assert tables.tangents[-1].value == pytest.approx(2 / 49, rel=1e-15)
-    assert r"\operatorname{t_softsign}(v_{1})" in tables.to_latex()
+    assert r"\operatorname{t\_softsign}(v_{1})" in tables.to_latex()
     source = draw(y).source
     assert "label=t_softsign" in source
     frames = backward_steps(y)
