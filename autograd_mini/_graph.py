@@ -11,7 +11,7 @@ order: the trace numbering and the DOT output depend on that.
 from __future__ import annotations
 
 from collections.abc import Container, Iterator, Sequence
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 from .rules import CONST, INPUT, VARIADIC
 
@@ -104,14 +104,11 @@ def local_partial(node: Any, i: int, on_values: bool) -> Any:
     return node._op.partials[i](*(p.data for p in ops), node.data)
 
 
-class Edge(NamedTuple):
-    """One edge of the graph, read backwards: ``operand`` is operand number ``position`` of
-    ``consumer``, and ``partial`` is ∂consumer/∂operand (None when it was not asked for)."""
-
-    consumer: Any
-    position: int
-    operand: Any
-    partial: Any
+#: One edge of the graph, read backwards: (consumer, position, operand, partial), where the
+#: operand is operand number ``position`` of the consumer and ``partial`` is
+#: ∂consumer/∂operand (None when it was not asked for). A plain tuple: the walk makes one per
+#: edge, and a named tuple would cost a third more.
+Edge = tuple[Any, int, Any, Any]
 
 
 def reverse_edges(order: Sequence[Any], partials: Literal["float", "value"] | None = "float",
@@ -132,7 +129,7 @@ def reverse_edges(order: Sequence[Any], partials: Literal["float", "value"] | No
     >>> from autograd_mini import Value
     >>> x = Value(3.0, label="x")
     >>> y = x * x
-    >>> [(e.position, e.operand.label, e.partial) for e in reverse_edges([x, y])]
+    >>> [(i, operand.label, d) for _, i, operand, d in reverse_edges([x, y])]
     [(0, 'x', 3.0), (1, 'x', 3.0)]
     """
     on_values = partials == "value"
@@ -145,4 +142,4 @@ def reverse_edges(order: Sequence[Any], partials: Literal["float", "value"] | No
         ds = None if partials is None else local_partials(node, on_values)
         for i, p in enumerate(operands(node)):
             if p._op is not CONST:
-                yield Edge(node, i, p, None if ds is None else ds[i])
+                yield (node, i, p, None if ds is None else ds[i])

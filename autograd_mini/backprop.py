@@ -260,9 +260,9 @@ def _activate(name: str, z: Sequence[float]) -> list[float]:
     if name == "leaky_relu":
         return [zk if zk > 0.0 else LEAKY_SLOPE * zk for zk in z]
     if name == "elu":
-        return [zk if zk > 0.0 else ELU_ALPHA * (math.exp(zk) - 1.0) for zk in z]
+        return [zk if zk > 0.0 else ELU_ALPHA * math.expm1(zk) for zk in z]
     if name == "softplus":  # ln(1 + e^z), shifted so that exp never overflows
-        return [max(zk, 0.0) + math.log(1.0 + math.exp(-abs(zk))) for zk in z]
+        return [max(zk, 0.0) + math.log1p(math.exp(-abs(zk))) for zk in z]
     if name == "gelu":
         return [zk * _big_phi(zk) for zk in z]
     if name == "silu":

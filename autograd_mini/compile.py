@@ -74,37 +74,63 @@ def _checked(rule: Rule) -> Callable[..., float]:
     return primal
 
 
-def _namespace() -> dict[str, Any]:
-    """What the generated code may call, all made from the table: each row's raw primal
-    (``_p_NAME``, for its code templates), its primal with the domain check (``_f_NAME``) and
-    its partials (``_d_NAME_i``), and the few helpers the templates may use."""
+def _keys(order: Sequence[Value]) -> dict[int, str]:
+    """A name for each rule of the graph, by the rule object's id: the rule's own name, with
+    a suffix for a second rule of the same name (a row replaced after some nodes were made)."""
+    keys: dict[int, str] = {}
+    used: set[str] = set()
+    for v in order:
+        rule = v._op
+        if rule.arity and id(rule) not in keys:
+            key, k = rule.name, 1
+            while key in used:
+                k += 1
+                key = f"{rule.name}__{k}"
+            keys[id(rule)] = key
+            used.add(key)
+    return keys
+
+
+def _namespace(order: Sequence[Value], keys: dict[int, str]) -> dict[str, Any]:
+    """What the generated code may call: the raw primal of every row of the table
+    (``_p_NAME``, for code templates), and, for each rule of the graph itself, its primal with
+    the domain check (``_f_KEY``) and its partials (``_dI_KEY``, or ``_d_KEY`` for a variadic
+    rule); then the few helpers the templates may use."""
     helpers: dict[str, Any] = {"_sum": sum, "abs": abs, "_inf": math.inf, "_nan": math.nan}
     space: dict[str, Any] = {"__builtins__": {}, **{k: helpers[k] for k in CODE_HELPERS}}
     for name, rule in RULES.items():
         space[f"_p_{name}"] = rule.primal
-        space[f"_f_{name}"] = _checked(rule)
+    done: set[int] = set()
+    for v in order:
+        rule = v._op
+        if not rule.arity or id(rule) in done:
+            continue
+        done.add(id(rule))
+        key = keys[id(rule)]
+        space[f"_p_{rule.name}"] = rule.primal  # the graph's own rule, if it was replaced
+        space[f"_f_{key}"] = _checked(rule)
         if rule.arity == VARIADIC:
-            space[f"_d_{name}"] = rule.partials[0]
+            space[f"_d_{key}"] = rule.partials[0]
         else:
             for i, d in enumerate(rule.partials):
-                space[f"_d_{name}_{i}"] = d
+                space[f"_d{i}_{key}"] = d
     return space
 
 
-def _primal_code(rule: Rule, names: Sequence[str]) -> str:
+def _primal_code(rule: Rule, key: str, names: Sequence[str]) -> str:
     if rule.domain is None and rule.code:
         return rule.code(names) if callable(rule.code) else rule.code.format(*names)
-    return f"_f_{rule.name}({', '.join(names)})"
+    return f"_f_{key}({', '.join(names)})"
 
 
-def _partial_code(rule: Rule, names: Sequence[str], out: str, i: int) -> str:
+def _partial_code(rule: Rule, key: str, names: Sequence[str], out: str, i: int) -> str:
     if rule.partials_code:
         if callable(rule.partials_code):
             return rule.partials_code(names, i)
         return rule.partials_code[i].format(*names, out=out)
     if rule.arity == VARIADIC:
-        return f"_d_{rule.name}([{', '.join(names)}], {out})[{i}]"
-    return f"_d_{rule.name}_{i}({', '.join(names)}, {out})"
+        return f"_d_{key}([{', '.join(names)}], {out})[{i}]"
+    return f"_d{i}_{key}({', '.join(names)}, {out})"
 
 
 class Compiled:
@@ -155,6 +181,7 @@ def compile(f: Callable[..., Any],
     if not isinstance(out, Value):
         raise CompileError(f"compile needs f to return a Value, not {type(out).__name__}")
     order = topological_order(out)
+    keys = _keys(order)
     names: dict[int, str] = {id(v): f"x{i}" for i, v in enumerate(inputs)}
     step = 0
     for v in order:  # intermediates are v1, v2, … in evaluation order, as in the trace
@@ -167,8 +194,8 @@ def compile(f: Callable[..., Any],
     lines = []
     for v in order:
         if v._op.arity:
-            lines.append(f"{names[id(v)]} = "
-                         f"{_primal_code(v._op, [names[id(p)] for p in operands(v)])}")
+            args = [names[id(p)] for p in operands(v)]
+            lines.append(f"{names[id(v)]} = {_primal_code(v._op, keys[id(v._op)], args)}")
     grads: dict[int, str] = {}
     input_ids = {id(x) for x in inputs}
     if out._op.arity or id(out) in input_ids:
@@ -176,14 +203,13 @@ def compile(f: Callable[..., Any],
         grads[id(out)] = root
         lines.append(f"{root} = 1.0")
     consumer: Value | None = None
-    args: list[str] = []
     for v, i, p, _ in reverse_edges(order, None, reached=grads):
         if not (p._op.arity or id(p) in input_ids):
             continue  # closed-over values have no adjoint to keep
         if v is not consumer:  # the operands' names, once per consumer
             consumer, args = v, [names[id(q)] for q in operands(v)]
         g = grads[id(v)]
-        partial = _partial_code(v._op, args, names[id(v)], i)
+        partial = _partial_code(v._op, keys[id(v._op)], args, names[id(v)], i)
         term = g if partial == "1.0" else (f"-{g}" if partial == "-1.0"
                                             else f"{g} * ({partial})")
         target = grads.get(id(p))
@@ -199,6 +225,6 @@ def compile(f: Callable[..., Any],
     tail = ", ".join(result) + ("," if len(result) == 1 else "")
     source = "\n".join([f"def compiled({params}):", *([body] if body else []),
                         f"    return {names[id(out)]}, ({tail})"])
-    namespace = _namespace()
+    namespace = _namespace(order, keys)
     exec(builtins.compile(source, "<autograd_mini.compile>", "exec"), namespace)
     return Compiled(source, namespace["compiled"], len(inputs), len(order))

@@ -245,10 +245,10 @@ class Value:
         def __getattr__(self, name: str) -> Callable[..., Value]: ...
 
     @staticmethod
-    def apply_rule(rule: Rule, *operands: Operand) -> Value:
+    def apply_rule(rule: Rule, *operands: Operand, **named: Operand) -> Value:
         """Apply a row of the table to these operands: what a
         :class:`~autograd_mini.rules.Primitive` calls when it meets a Value."""
-        return apply_rule(rule, *operands)
+        return apply_rule(rule, *operands, **named)
 
     # -- differentiation -----------------------------------------------------------------------
 
@@ -308,8 +308,8 @@ class Value:
             adjoints = reverse_sweep(order, {id(self): seed}, on_values=True)
         for node in order:
             bar = adjoints.get(id(node))
-            if type(bar) is float:  # a constant derivative: still a Value, for a uniform type
-                bar = constant(bar)
+            if bar is not None and not isinstance(bar, Value):  # a constant derivative: a
+                bar = constant(bar)  # Value all the same, for a uniform type
             if node._op is INPUT:
                 if bar is not None:
                     zero = type(node.grad) is float and node.grad == 0.0
@@ -416,7 +416,7 @@ def _unary(rule: Rule, a: Value) -> Value:
     return _node(INPUT, rule.primal(x), None, None)
 
 
-def apply_rule(rule: Rule, *operands: Operand) -> Value:
+def apply_rule(rule: Rule, *operands: Operand, **named: Operand) -> Value:
     """Apply any :class:`~autograd_mini.rules.Rule` to Values or numbers.
 
     This is how a rule that is not one of :class:`Value`'s methods is used, for example a new
@@ -426,12 +426,13 @@ def apply_rule(rule: Rule, *operands: Operand) -> Value:
     >>> apply_rule(MUL, Value(3.0), 4).data
     12.0
 
-    Trailing operands with defaults may be left out, as in ``leaky_relu(x)``.
+    Trailing operands with defaults may be left out, as in ``leaky_relu(x)``, and operands
+    may be given by name, as in ``leaky_relu(x, slope=0.2)``.
     """
     if rule.arity == VARIADIC:
         return _variadic(rule, operands)
-    if len(operands) != rule.arity:
-        operands = complete_operands(rule, operands)
+    if named or len(operands) != rule.arity:
+        operands = complete_operands(rule, operands, named)
     if rule.arity == 1:
         a = _operand(operands[0])
         if a is None:
@@ -460,7 +461,12 @@ def _variadic(rule: Rule, operands: Sequence[Any]) -> Value:
                                 f"not {type(o).__name__}")
             coerced.append(v)
         args = tuple(coerced)
-    out = rule.primal(*map(_data, args))
+    xs = list(map(_data, args))
+    if rule.domain is not None:
+        reason = rule.domain(*xs)
+        if reason is not None:
+            raise DomainError(rule, args, reason)
+    out = rule.primal(*xs)
     if _is_recording():
         return _node(rule, out, args, None)
     return _node(INPUT, out, None, None)
@@ -502,8 +508,8 @@ def _method(rule: Rule) -> Callable[..., Value]:
             return _unary(rule, self)
         method = unary
     else:
-        def other(self: Value, *others: Operand) -> Value:
-            return apply_rule(rule, self, *others)
+        def other(self: Value, *others: Operand, **named: Operand) -> Value:
+            return apply_rule(rule, self, *others, **named)
         method = other
     method.__name__ = method.__qualname__ = rule.name
     method.__doc__ = rule.doc

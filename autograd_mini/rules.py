@@ -28,7 +28,7 @@ A row is added with :func:`primitive`, the same function that defines the built-
 below::
 
     >>> softsign = primitive(
-    ...     "softsign_doc", lambda x: x / (1.0 + abs(x)),
+    ...     "my_softsign", lambda x: x / (1.0 + abs(x)),
     ...     [lambda x, out: 1.0 / (1.0 + abs(x)) ** 2])
     >>> softsign(3.0)                          # on floats: the value
     0.75
@@ -56,8 +56,8 @@ from typing import Any
 from .errors import DomainError
 
 __all__ = [
-    "CONST", "INPUT", "RULES", "VARIADIC", "Primitive", "Rule", "cos", "erf", "exp", "log",
-    "primal", "primitive", "sigmoid", "sin",
+    "CONST", "INPUT", "RULES", "VARIADIC", "Primitive", "Rule", "cos", "divide", "erf", "exp",
+    "log", "primal", "primitive", "sigmoid", "sin",
 ]
 
 _INF = math.inf
@@ -111,6 +111,8 @@ class Rule:
     kink: Callable[..., float] | None = field(default=None, repr=False)
     #: Values for the trailing operands when a call leaves them out (a slope, say).
     defaults: tuple[float, ...] = ()
+    #: The operands' names, for keyword calls such as ``leaky_relu(x, slope=0.2)``.
+    operands: tuple[str, ...] = ()
     #: Written as a call, ``name(x, …)``: then it is a function of the command line's
     #: expressions and, for a built-in row, a method of Value. The operators are not.
     function: bool = True
@@ -172,9 +174,9 @@ class Primitive:
     def __repr__(self) -> str:
         return f"<primitive {self.rule.name}: {self.rule.text}>"
 
-    def __call__(self, *operands: Any) -> Any:
+    def __call__(self, *operands: Any, **named: Any) -> Any:
         rule = self.rule
-        operands = complete_operands(rule, operands)
+        operands = complete_operands(rule, operands, named)
         for x in operands:
             if type(x) is not float and not _is_number(x):
                 # A node: its type knows how to apply a rule (duck typing, so that this
@@ -196,9 +198,12 @@ def _is_number(x: object) -> bool:
     return isinstance(x, Real) and not isinstance(x, bool)
 
 
-def complete_operands(rule: Rule, operands: Sequence[Any]) -> tuple[Any, ...]:
-    """``operands`` with the rule's defaults filled in for the trailing ones left out, or a
-    TypeError that says how many the rule takes."""
+def complete_operands(rule: Rule, operands: Sequence[Any],
+                      named: dict[str, Any] | None = None) -> tuple[Any, ...]:
+    """``operands``, with those given by name (``slope=0.2``) put in place and the defaults
+    filled in for the trailing ones left out, or a TypeError that says what the rule takes."""
+    if named:
+        operands = _place(rule, operands, named)
     n, arity = len(operands), rule.arity
     if arity == VARIADIC:
         if not n:
@@ -212,6 +217,28 @@ def complete_operands(rule: Rule, operands: Sequence[Any]) -> tuple[Any, ...]:
     least = arity - len(rule.defaults)
     takes = f"{arity}" if least == arity else f"{least} to {arity}"
     raise TypeError(f"{rule.name}() takes {takes} operand(s), got {n}")
+
+
+def _place(rule: Rule, operands: Sequence[Any], named: dict[str, Any]) -> list[Any]:
+    names = rule.operands
+    unknown = [key for key in named if key not in names]
+    if unknown:
+        known = ", ".join(names) if names else "none: pass them by position"
+        raise TypeError(f"{rule.name}() has no operand {unknown[0]!r}; its operands are {known}")
+    placed: list[Any] = list(operands)
+    for k, name in enumerate(names):
+        if name not in named:
+            continue
+        if k < len(operands):
+            raise TypeError(f"{rule.name}() got operand {name!r} twice")
+        while len(placed) < k:  # a gap before it: its default, if it has one
+            gap = len(placed)
+            first_default = rule.arity - len(rule.defaults)
+            if gap < first_default:
+                raise TypeError(f"{rule.name}() is missing operand {names[gap]!r}")
+            placed.append(rule.defaults[gap - first_default])
+        placed.append(named[name])
+    return placed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -239,6 +266,7 @@ def primitive(
     domain: Callable[..., str | None] | None = None,
     kink: Callable[..., float] | None = None,
     defaults: Sequence[float] = (),
+    operands: Sequence[str] | None = None,
     text: str | None = None,
     latex: str | None = None,
     partials_text: Sequence[str] | None = None,
@@ -279,6 +307,8 @@ def primitive(
             that the checks and property tests stay away from it.
         defaults: values for trailing operands that a call may leave out, such as a slope:
             ``defaults=(0.01,)`` makes ``leaky_relu(x)`` mean ``leaky_relu(x, 0.01)``.
+        operands: the operands' names, so that calls may name them:
+            ``operands=("x", "slope")`` allows ``leaky_relu(x, slope=0.2)``.
         text, latex: templates with ``{0}``, ``{1}``; default ``name({0})``.
         partials_text, partials_latex: templates for each partial, with ``{out}`` for the
             result; default ``name′({0})`` (or ``∂₁name({0}, {1})``).
@@ -299,7 +329,7 @@ def primitive(
             or one that is right but cannot be differentiated again because it computes on
             floats only, is refused with both values side by side.
         check_at: the points for the check, one tuple of operands each (default: three
-            points drawn from [−2, 2]).
+            points drawn from [−2, 2]). The check also runs the code templates there.
         replace: replace a row of this name that you registered before (built-in rows
             cannot be replaced: the operators and methods are bound to them).
 
@@ -307,7 +337,7 @@ def primitive(
         ValueError: a bad argument, a name that is taken, or a failed check.
     """
     rule = _make_rule(name, primal, partials, domain=domain, kink=kink, defaults=defaults,
-                      text=text, latex=latex, partials_text=partials_text,
+                      operands=operands, text=text, latex=latex, partials_text=partials_text,
                       partials_latex=partials_latex, symbol=symbol, sympy=sympy, code=code,
                       partials_code=partials_code, variadic=variadic, display=display,
                       display_partial=display_partial, function=function, doc=doc,
@@ -327,7 +357,8 @@ def primitive(
 
 def _make_rule(name: str, primal: Callable[..., float],
                partials: Sequence[Callable[..., Any]] | Callable[..., Sequence[Any]], *,
-               domain: Any, kink: Any, defaults: Sequence[float], text: str | None,
+               domain: Any, kink: Any, defaults: Sequence[float],
+               operands: Sequence[str] | None, text: str | None,
                latex: str | None, partials_text: Sequence[str] | None,
                partials_latex: Sequence[str] | None, symbol: str, sympy: Any,
                code: CodeTemplate, partials_code: Any, variadic: bool, display: Any,
@@ -358,33 +389,50 @@ def _make_rule(name: str, primal: Callable[..., float],
         if arity == 0 or not all(callable(d) for d in fns):
             raise ValueError(f"{where}: partials must be a non-empty list of functions, one "
                              "per operand")
+    if isinstance(defaults, (str, bytes)) or not isinstance(defaults, Sequence) or not all(
+            _is_number(d) for d in defaults):
+        raise ValueError(f"{where}: defaults must be a tuple of numbers, such as (0.01,)")
     defaults = tuple(float(d) for d in defaults)
-    if defaults and (variadic or len(defaults) >= arity):
+    if defaults and variadic:
+        raise ValueError(f"{where}: a variadic rule has no defaults")
+    if len(defaults) >= arity > 0:
         raise ValueError(f"{where}: defaults are for trailing operands, and the first "
                          "operand has none")
+    if operands is None:
+        operands = ()
+    elif variadic or isinstance(operands, str) or len(operands) != arity or not all(
+            isinstance(o, str) and o.isidentifier() for o in operands):
+        raise ValueError(f"{where}: operands must name each of the {arity} operand(s), "
+                         "such as ('x', 'slope')")
     n = 3 if variadic else arity
-    operands = ", ".join(f"{{{k}}}" for k in range(n))
-    text = f"{name}({operands})" if text is None else text
+    placeholders = ", ".join(f"{{{k}}}" for k in range(n))
+    if text is None:  # a variadic rule writes itself with display; its text names its node
+        text = name if variadic else f"{name}({placeholders})"
     tex = name.replace("_", r"\_")  # in LaTeX, _ would start a subscript
-    latex = rf"\operatorname{{{{{tex}}}}}({operands})" if latex is None else latex
+    latex = rf"\operatorname{{{{{tex}}}}}({placeholders})" if latex is None else latex
     if not variadic:
         if partials_text is None:
-            partials_text = tuple(f"{name}′({operands})" if arity == 1
-                                  else f"∂{_subscript(k + 1)}{name}({operands})"
+            partials_text = tuple(f"{name}′({placeholders})" if arity == 1
+                                  else f"∂{_subscript(k + 1)}{name}({placeholders})"
                                   for k in range(arity))
         if partials_latex is None:
-            partials_latex = tuple(rf"\operatorname{{{{{tex}}}}}'({operands})" if arity == 1
-                                   else rf"\partial_{{{{{k + 1}}}}}\operatorname{{{{{tex}}}}}"
-                                        f"({operands})"
+            partials_latex = tuple(rf"\operatorname{{{{{tex}}}}}'({placeholders})"
+                                   if arity == 1 else
+                                   rf"\partial_{{{{{k + 1}}}}}\operatorname{{{{{tex}}}}}"
+                                   f"({placeholders})"
                                    for k in range(arity))
-    if not builtin:  # the package's own primals return floats; a user's might not
+    if not builtin:  # the package's own functions need no guard; a user's might
         primal = _real_valued(name, primal)
+        fns = tuple(_guarded(name, k, d) for k, d in enumerate(fns))
+        if domain is not None:
+            domain = _reasons(name, domain)
     rule = Rule(
         name, arity, primal, fns, text, latex, tuple(partials_text or ()),
         tuple(partials_latex or ()), domain=domain, doc=doc, display=display,
         display_partial=display_partial, symbol=symbol, code=code,
         partials_code=partials_code if callable(partials_code) else tuple(partials_code),
-        sympy=sympy, kink=kink, defaults=defaults, function=function, builtin=builtin,
+        sympy=sympy, kink=kink, defaults=defaults, operands=tuple(operands),
+        function=function, builtin=builtin,
     )
     _check_templates(rule, where)
     return rule
@@ -408,6 +456,35 @@ def _real_valued(name: str, primal: Callable[..., Any]) -> Callable[..., float]:
     real.__name__ = getattr(primal, "__name__", name)
     real.__doc__ = primal.__doc__
     return real
+
+
+def _guarded(name: str, k: int, d: Callable[..., Any]) -> Callable[..., Any]:
+    """A user's partial, whose arithmetic error (1/0, say) names the op and the point instead
+    of surfacing from deep inside a backward pass."""
+
+    def partial(*args: Any) -> Any:
+        try:
+            return d(*args)
+        except ArithmeticError as error:
+            at = ", ".join(repr(primal(a)) if not isinstance(a, list) else "…" for a in args)
+            raise ValueError(f"{name}: partial {k} raised {type(error).__name__} ({error}) at "
+                             f"({at}); for IEEE results (±inf, nan) divide with "
+                             "autograd_mini.rules.divide, or give the primitive a domain="
+                             ) from error
+
+    partial.__name__ = getattr(d, "__name__", f"{name}_partial_{k}")
+    return partial
+
+
+def _reasons(name: str, domain: Callable[..., Any]) -> Callable[..., str | None]:
+    """A user's domain function with its answer made a reason or None: a false value (None,
+    False, "") means inside; a true one is the reason, as text."""
+
+    def reason(*xs: float) -> str | None:
+        why = domain(*xs)
+        return str(why) if why else None
+
+    return reason
 
 
 _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -505,8 +582,8 @@ def primal(x: Any) -> float:
 
 
 def exp(x: Any) -> Any:
-    """eˣ on a float (``inf`` on overflow, as IEEE 754) or on a Value."""
-    if type(x) is float:
+    """eˣ on a number (``inf`` on overflow, as IEEE 754) or on a Value."""
+    if type(x) is float or _is_number(x):
         try:
             return math.exp(x)
         except OverflowError:
@@ -515,8 +592,10 @@ def exp(x: Any) -> Any:
 
 
 def log(x: Any) -> Any:
-    """Natural logarithm on a float or a Value."""
-    return math.log(x) if type(x) is float else x.log()
+    """Natural logarithm on a number (IEEE 754: ``-inf`` at 0, ``nan`` below) or a Value."""
+    if type(x) is float or _is_number(x):
+        return math.log(x) if x > 0.0 else (-_INF if x == 0.0 else _NAN)
+    return x.log()
 
 
 def _ieee(fn: Callable[[float], float]) -> Callable[[float], float]:
@@ -536,13 +615,13 @@ _tan = _ieee(math.tan)
 
 
 def sin(x: Any) -> Any:
-    """sin on a float or a Value."""
-    return _sin(x) if type(x) is float else x.sin()
+    """sin on a number or a Value."""
+    return _sin(float(x)) if type(x) is float or _is_number(x) else x.sin()
 
 
 def cos(x: Any) -> Any:
-    """cos on a float or a Value."""
-    return _cos(x) if type(x) is float else x.cos()
+    """cos on a number or a Value."""
+    return _cos(float(x)) if type(x) is float or _is_number(x) else x.cos()
 
 
 def _fpow(x: float, y: float) -> float:
@@ -573,8 +652,15 @@ def _fdiv(x: float, y: float) -> float:
         return _NAN if x == 0.0 or x != x else math.copysign(_INF, x) * math.copysign(1.0, y)
 
 
-def _div(x: Any, y: Any) -> Any:
-    return _fdiv(x, y) if type(x) is float and type(y) is float else x / y
+def divide(x: Any, y: Any) -> Any:
+    """x / y on numbers, with IEEE 754's ``±inf`` (or ``nan`` for 0/0) where CPython raises
+    ZeroDivisionError, or on Values; for partials such as 1/x at x = 0."""
+    if _is_number(x) and _is_number(y):
+        return _fdiv(float(x), float(y))
+    return x / y
+
+
+_div = divide
 
 
 def _identity(x: Any) -> Any:
@@ -939,7 +1025,7 @@ LEAKY_RELU = _builtin(
     "leaky_relu", _leaky_relu,
     (lambda x, slope, out: 1.0 if primal(x) > 0.0 else slope,
      lambda x, slope, out: 0.0 if primal(x) > 0.0 else x),
-    defaults=(0.01,),
+    defaults=(0.01,), operands=("x", "slope"),
     partials_text=("[{0} > 0] + {1} · [{0} ≤ 0]", "{0} · [{0} ≤ 0]"),
     partials_latex=(r"[{0} > 0] + {1} [{0} \le 0]", r"{0} [{0} \le 0]"),
     kink=lambda x, slope: x,
@@ -956,11 +1042,16 @@ def _elu(x: float, alpha: float) -> float:
     return x if x > 0.0 else alpha * math.expm1(x)
 
 
+def _expm1(x: Any) -> Any:
+    # eˣ − 1, without cancellation on floats: expm1(1e-10) is 1e-10 to the last digit
+    return math.expm1(x) if type(x) is float else exp(x) - 1.0
+
+
 ELU = _builtin(
     "elu", _elu,
     (lambda x, alpha, out: 1.0 if primal(x) > 0.0 else alpha * exp(x),
-     lambda x, alpha, out: 0.0 if primal(x) > 0.0 else exp(x) - 1.0),
-    defaults=(1.0,),
+     lambda x, alpha, out: 0.0 if primal(x) > 0.0 else _expm1(x)),
+    defaults=(1.0,), operands=("x", "alpha"),
     partials_text=("[{0} > 0] + {1} · exp({0}) · [{0} ≤ 0]", "(exp({0}) − 1) · [{0} ≤ 0]"),
     partials_latex=(r"[{0} > 0] + {1} e^{{{0}}} [{0} \le 0]", r"(e^{{{0}}} - 1) [{0} \le 0]"),
     kink=lambda x, alpha: x,
@@ -998,10 +1089,16 @@ def _gelu(x: float) -> float:
     return 0.5 * x * (1.0 + math.erf(x * _SQRT_HALF))
 
 
+def _gelu_slope(x: Any, out: Any) -> Any:
+    p = primal(x)
+    if p - p != 0.0 and p == p:  # ±inf: the slope's limits, 1 and 0 (the formula has inf·0)
+        return 1.0 if p > 0.0 else 0.0
+    return 0.5 * (1.0 + erf(x * _SQRT_HALF)) + x * exp(-0.5 * (x * x)) * _INV_SQRT_TWO_PI
+
+
 GELU = _builtin(
     "gelu", _gelu,
-    (lambda x, out: 0.5 * (1.0 + erf(x * _SQRT_HALF))
-     + x * exp(-0.5 * (x * x)) * _INV_SQRT_TWO_PI,),
+    (_gelu_slope,),
     latex=r"\operatorname{{gelu}}({0})", partials_text=("Φ({0}) + {0} · φ({0})",),
     partials_latex=(r"\Phi({0}) + {0} \varphi({0})",),
     sympy=lambda sp, x: x * (1 + sp.erf(x / sp.sqrt(2))) / 2,
@@ -1016,9 +1113,17 @@ def _silu(x: float) -> float:
     return x * _sigmoid(x)
 
 
+def _silu_slope(x: Any, out: Any) -> Any:
+    p = primal(x)
+    if p - p != 0.0 and p == p:  # ±inf: the slope's limits, 1 and 0 (the formula has inf·0)
+        return 1.0 if p > 0.0 else 0.0
+    s = sigmoid(x)
+    return s * (1.0 + x * (1.0 - s))
+
+
 SILU = _builtin(
     "silu", _silu,
-    (lambda x, out: sigmoid(x) * (1.0 + x * (1.0 - sigmoid(x))),),
+    (_silu_slope,),
     latex=r"\operatorname{{silu}}({0})", partials_text=("σ({0}) · (1 + {0} · (1 − σ({0})))",),
     partials_latex=(r"\sigma({0}) (1 + {0} (1 - \sigma({0})))",),
     sympy=lambda sp, x: x / (1 + sp.exp(-x)),

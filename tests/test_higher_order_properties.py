@@ -30,7 +30,12 @@ from typing import Any
 
 import pytest
 import sympy as sp
-from _screening import BUILTIN_OPS, reject_domain_errors_near, reject_kinks_and_edges
+from _screening import (
+    BUILTIN_OPS,
+    reject_domain_errors_near,
+    reject_kinks_and_edges,
+    sympy_number,
+)
 from hypothesis import event, given, reject, settings
 from hypothesis import strategies as st
 
@@ -235,7 +240,7 @@ def _number(expr: Any, subs: dict[Any, Any]) -> float:
     """A sympy expression evaluated to 30 digits at ``subs``, as a float. Heaviside and sign
     evaluate away from their kink; a DiracDelta there evaluates to 0. Anything that stays
     symbolic (a DiracDelta at its kink, an unevaluated derivative) rejects the example."""
-    value = expr.evalf(30, subs=subs)
+    value = sympy_number(expr, subs)
     if not value.is_Number or not value.is_finite:
         event("rejected: sympy gives no finite number")
         reject()
@@ -245,8 +250,7 @@ def _number(expr: Any, subs: dict[Any, Any]) -> float:
 def _symbols_and_subs(program: Program, point: Point) -> tuple[Any, Any, dict[Any, Any]]:
     symbols = sp.symbols(f"x0:{program.n_inputs}", real=True)
     expr = program.to_sympy(symbols)
-    subs = {s: sp.Float(x, 30) for s, x in zip(symbols, point, strict=True)}
-    return symbols, expr, subs
+    return symbols, expr, dict(zip(symbols, point, strict=True))
 
 
 def sympy_gradient(program: Program, point: Point) -> list[float]:

@@ -34,8 +34,8 @@ from autograd_mini import (
 )
 from autograd_mini.cli import main
 from autograd_mini.compile import compile as compile_trace
-from autograd_mini.engine import METHODS
-from autograd_mini.rules import RULES, VARIADIC, primal
+from autograd_mini.engine import METHODS, apply_rule
+from autograd_mini.rules import RULES, VARIADIC, cos, primal
 from autograd_mini.testing import (
     Instruction,
     Program,
@@ -262,7 +262,7 @@ def test_strategies_draw_it_and_sympy_checks_it(softsign_row: str, data: st.Data
 
     def apply(op: str, *args: Any) -> Any:
         nodes.append((op, [primal(a) for a in args]))
-        return autograd_mini.engine.apply_rule(RULES[op], *args)
+        return apply_rule(RULES[op], *args)
 
     out = program.evaluate(inputs, apply)
     for op, args in nodes:
@@ -444,3 +444,139 @@ def test_a_primal_that_is_not_real_valued_is_refused(register: Register) -> None
                                          "domain="):
         root(Value(-1.0))
     assert type(register("t_floor", math.floor, [lambda x, out: 0.0], check=False)(2.5)) is float
+
+
+# -- edges found in review ---------------------------------------------------------------------
+
+
+def test_operands_may_be_named(register: Register) -> None:
+    x = Value(-2.0)
+    assert autograd_mini.leaky_relu(x, slope=0.2).data == -0.4  # 0.2 · (−2)
+    assert x.elu(alpha=2.0).data == 2.0 * math.expm1(-2.0)
+    assert autograd_mini.leaky_relu(-2.0, slope=0.5) == -1.0
+    with pytest.raises(TypeError, match="no operand 'negative_slope'; its operands are x, slope"):
+        autograd_mini.leaky_relu(x, negative_slope=0.2)
+    with pytest.raises(TypeError, match="got operand 'x' twice"):
+        autograd_mini.leaky_relu(x, x=x)
+    softsign = add_softsign(register)
+    with pytest.raises(TypeError, match="none: pass them by position"):
+        softsign(x=x)
+
+
+def test_a_variadic_domain_holds_on_values_too(register: Register) -> None:
+    logsum = register("t_logsum", lambda *xs: math.log(sum(xs)),
+                      lambda xs, out: [1.0 / sum(primal(x) for x in xs)] * len(xs),
+                      variadic=True, check=False,
+                      domain=lambda *xs: "the sum must be positive" if sum(xs) <= 0 else None,
+                      display=lambda names, latex: f"log({' + '.join(names)})",
+                      display_partial=lambda names, i, latex: "1 / Σ")
+    for args in ((1.0, -2.0), (Value(1.0), Value(-2.0))):
+        with pytest.raises(DomainError, match="t_logsum: the sum must be positive"):
+            logsum(*args)
+    assert "label=t_logsum" in draw(logsum(Value(1.0), Value(2.0))).source
+
+
+def test_compile_uses_each_nodes_own_rule(register: Register) -> None:
+    twice = register("t_twice", lambda x: 2 * x, [lambda x, out: 2.0])
+    y = Value(1.0)
+    old = twice(y)
+    register("t_twice", lambda x: 3 * x, [lambda x, out: 3.0], replace=True)
+    new = RULES["t_twice"]
+    step = compile_trace(lambda t: twice(t) + apply_rule(new, t), [1.0])  # 2t + 3t
+    assert step(1.0) == (5.0, (5.0,))
+    assert old.data == 2.0
+
+
+def test_compiled_names_of_similar_rows_do_not_collide(register: Register) -> None:
+    foo = register("t_foo", lambda x: 2 * x, [lambda x, out: 2.0])
+    register("t_foo_0", lambda *xs: sum(xs), lambda xs, out: [1.0] * len(xs), variadic=True,
+             display=lambda names, latex: "+".join(names),
+             display_partial=lambda names, i, latex: "1")
+    assert compile_trace(lambda t: foo(t), [1.0])(4.0) == (8.0, (2.0,))
+
+
+def test_code_templates_are_checked_against_the_rows_functions(register: Register) -> None:
+    with pytest.raises(RuleCheckError, match="code templates compute the value"):
+        register("t_cube_code", lambda x: x ** 3, [lambda x, out: 3 * x * x],
+                 code="{0} * {0}", partials_code=("2.0 * {0}",))
+    with pytest.raises(RuleCheckError, match="NameError"):
+        register("t_cube_name", lambda x: x ** 3, [lambda x, out: 3 * x * x],
+                 code="_p_nonexistent({0})")
+    assert "t_cube_code" not in RULES
+    assert "t_cube_name" not in RULES
+
+
+def test_a_partial_that_differs_on_values_is_refused(register: Register) -> None:
+    # 2x on floats, 2x + 1 on Values: right first derivative, wrong for create_graph
+    with pytest.raises(RuleCheckError, match=r"on Values but .* on floats"):
+        register("t_two_faced", lambda x: x * x,
+                 [lambda x, out: 2 * x if type(x) is float else 2 * x + 1])
+
+
+def test_the_check_scales_with_the_rows_values(register: Register) -> None:
+    # a row of tiny values with a partial of the wrong sign: 2e-6 apart, below a fixed 1e-5
+    with pytest.raises(RuleCheckError, match="disagree"):
+        register("t_tiny", lambda x: 1e-6 * math.sin(x), [lambda x, out: -1e-6 * cos(x)])
+    # a right partial of a row of huge values: rounding in the differences is about 1
+    register("t_huge", lambda x: 1e10 + x * x, [lambda x, out: 2 * x])
+
+
+def test_the_check_names_the_mistake(register: Register) -> None:
+    with pytest.raises(RuleCheckError, match=r"TypeError.*called as d\(x, out\)"):
+        register("t_no_out", lambda x: x * x, [lambda x: 2 * x])
+    with pytest.raises(RuleCheckError, match="cannot call the primitive being registered"):
+        register("t_self", math.exp, [lambda x, out: t_self(x)])  # type: ignore[name-defined]  # noqa: F821
+    with pytest.raises(RuleCheckError, match=r"check_at is empty; .* check=False"):
+        register("t_empty", lambda x: x * x, [lambda x, out: 2 * x], check_at=[])
+    with pytest.raises(RuleCheckError, match="has 2 number"):
+        register("t_shape", lambda x: x * x, [lambda x, out: 2 * x], check_at=[(1.0, 2.0)])
+
+
+def test_registering_is_not_counted(register: Register) -> None:
+    with autograd_mini.count_passes() as cost:
+        add_softsign(register)
+    assert (cost.evaluations, cost.forward_passes, cost.reverse_passes) == (0, 0, 0)
+
+
+def test_create_graph_gives_values_for_int_partials(register: Register) -> None:
+    plus_one = register("t_plus_one", lambda x: x + 1, [lambda x, out: 1])
+    x = Value(2.0)
+    plus_one(x).backward(create_graph=True)
+    assert isinstance(x.grad, Value)
+    assert x.grad.data == 1.0
+
+
+def test_a_false_domain_answer_means_inside(register: Register) -> None:
+    root = register("t_pos_root", math.sqrt, [lambda x, out: 0.5 / out],
+                    domain=lambda x: x < 0 and "x must not be negative")
+    assert root(Value(4.0)).data == 2.0
+    with pytest.raises(DomainError, match="t_pos_root: x must not be negative"):
+        root(Value(-1.0))
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"defaults": 0.5}, "defaults must be a tuple of numbers"),
+    ({"operands": ("x", "y")}, "operands must name each of the 1 operand"),
+])
+def test_more_bad_arguments(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        primitive("t_bad_more", lambda x: x, [lambda x, out: 1.0], **kwargs)
+
+
+def test_a_users_partial_that_divides_by_zero_names_the_op(register: Register) -> None:
+    # ∂/∂x of |x|·x is 2|x|; written as 2x²/|x| it divides by zero at 0
+    f = register("t_xabsx", lambda x: abs(x) * x, [lambda x, out: 2 * x * x / abs(x)],
+                 kink=lambda x: x)
+    x = Value(0.0)
+    with pytest.raises(ValueError, match=r"t_xabsx: partial 0 raised ZeroDivisionError .* at "
+                                         r"\(0.0, 0.0\); .*rules\.divide"):
+        f(x).backward()
+
+
+@pytest.mark.parametrize(("name", "slopes"), [("gelu", (1.0, 0.0)), ("silu", (1.0, 0.0))])
+def test_gelu_and_silu_slopes_at_infinity_are_their_limits(name: str,
+                                                            slopes: tuple[float, float]) -> None:
+    for x0, slope in zip((math.inf, -math.inf), slopes, strict=True):
+        x = Value(x0)
+        getattr(x, name)().backward()
+        assert x.grad == slope

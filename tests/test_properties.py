@@ -21,7 +21,12 @@ from typing import Any
 
 import pytest
 import sympy as sp
-from _screening import BUILTIN_OPS, reject_domain_errors_near, reject_kinks_and_edges
+from _screening import (
+    BUILTIN_OPS,
+    reject_domain_errors_near,
+    reject_kinks_and_edges,
+    sympy_number,
+)
 from hypothesis import Phase, event, find, given, reject, settings
 from hypothesis import strategies as st
 
@@ -130,9 +135,9 @@ def sympy_value_and_gradient(program: Program, point: Point) -> tuple[float, lis
     """f and ∇f at ``point`` from sympy's closed forms, evaluated with 30 significant digits."""
     symbols = sp.symbols(f"x0:{program.n_inputs}", real=True)
     expr = program.to_sympy(symbols)
-    subs = {s: sp.Float(x, 30) for s, x in zip(symbols, point, strict=True)}
-    value = float(expr.evalf(30, subs=subs))
-    grad = [float(sp.diff(expr, s).evalf(30, subs=subs)) for s in symbols]
+    at = dict(zip(symbols, point, strict=True))
+    value = float(sympy_number(expr, at))
+    grad = [float(sympy_number(sp.diff(expr, s), at)) for s in symbols]
     return value, grad
 
 

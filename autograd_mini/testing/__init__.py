@@ -15,7 +15,7 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..cost import charge
+from ..cost import charge, count_passes
 from ..engine import Value, no_grad
 from ..errors import DomainError
 from ..functional import grad, jvp
@@ -214,36 +214,124 @@ def check_rule(rule: Rule, at: Sequence[Sequence[float]] | None = None) -> None:
 
     This is what :func:`~autograd_mini.primitive` runs before it adds a row (``check=True``).
     At each point (``at``, or three points drawn from [−2, 2] inside the domain and away from
-    kinks), :func:`check_grads` compares the first derivatives and the derivatives of the
-    first derivatives. So a partial that is wrong, or right but computed on floats only (it
-    cannot be differentiated again: its derivative comes out as 0), is refused.
+    kinks):
+
+    * :func:`check_grads` compares the first derivatives and the derivatives of the first
+      derivatives with central differences, so a partial that is wrong, or right but computed
+      on floats only (it cannot be differentiated again: its derivative comes out as 0), is
+      refused;
+    * each partial must have the same value on Values as on floats;
+    * the code templates, if any, must compute what the row's functions compute.
+
+    The absolute tolerance scales with the row's values at the point (10⁻⁷ of the largest of
+    |v| and |∂v/∂xᵢ|), so that a row of tiny values is checked as strictly as any other; the
+    relative tolerance is check_grads' 10⁻³. Nothing is counted by an open
+    :func:`~autograd_mini.count_passes` block.
 
     >>> from autograd_mini.rules import RULES
     >>> check_rule(RULES["gelu"])  # raises RuleCheckError if a partial is wrong
     """
-    points = _check_points(rule) if at is None else [tuple(map(float, p)) for p in at]
+    points = _check_points(rule) if at is None else _given_points(rule, at)
+    with count_passes():  # the check's own passes are not the caller's to count
+        for point in points:
+            _check_at(rule, point)
+
+
+def _given_points(rule: Rule, at: Sequence[Sequence[float]]) -> list[tuple[float, ...]]:
+    where = f"primitive {rule.name!r} is not registered"
+    n = None if rule.arity == VARIADIC else rule.arity
+    points: list[tuple[float, ...]] = []
+    for p in at:
+        if isinstance(p, (str, bytes)) or not isinstance(p, Sequence) or not all(
+                isinstance(x, (int, float)) and not isinstance(x, bool) for x in p):
+            raise RuleCheckError(f"{where}: check_at must be a list of points, each a tuple of "
+                                 f"numbers such as (0.5,), not {p!r}")
+        if n is not None and len(p) != n:
+            raise RuleCheckError(f"{where}: check_at point {tuple(p)!r} has {len(p)} "
+                                 f"number(s), and the op takes {n}")
+        points.append(tuple(float(x) for x in p))
+    if not points:
+        raise RuleCheckError(f"{where}: check_at is empty; to register without the check, "
+                             "pass check=False")
+    return points
+
+
+def _check_at(rule: Rule, point: tuple[float, ...]) -> None:
+    where = f"primitive {rule.name!r} is not registered: at {_point(point)}"
     f = Primitive(rule)
 
     def op(*xs: Any) -> Any:
         return f(*xs)
 
-    for point in points:
-        where = f"primitive {rule.name!r} is not registered: at {_point(point)}"
-        try:
-            check_grads(op, list(point), order=2)
-        except GradcheckError as error:
-            raise RuleCheckError(f"{where}, its partials disagree with central differences. "
-                                 "A second-order mismatch whose analytic side is 0 means a "
-                                 "partial computes on floats only: write it with arithmetic, "
-                                 f"primal() for a branch, and primitives such as exp.\n{error}"
-                                 ) from error
-        except DomainError as error:
-            raise RuleCheckError(f"{where}, the op is outside its domain: {error}") from error
-        except Exception as error:  # a partial that fails on Values, say
+    try:
+        value, on_floats = _on_floats(rule, point)
+        scale = max([abs(value), *(abs(d) for d in on_floats)])
+        atol = 1e-7 * scale if math.isfinite(scale) and scale > 0.0 else 1e-12
+        check_grads(op, list(point), order=2, atol=atol)
+        _compare_paths(rule, point, on_floats, atol)
+        if rule.code or rule.partials_code:
+            _compare_compiled(rule, op, point, value, on_floats, atol)
+    except RuleCheckError:
+        raise
+    except GradcheckError as error:
+        raise RuleCheckError(f"{where}, its partials disagree with central differences. "
+                             "A second-order mismatch whose analytic side is 0 means a "
+                             "partial computes on floats only: write it with arithmetic, "
+                             f"primal() for a branch, and primitives such as exp.\n{error}"
+                             ) from error
+    except DomainError as error:
+        raise RuleCheckError(f"{where}, the op is outside its domain: {error}") from error
+    except Exception as error:  # a partial that fails on Values, say
+        raise RuleCheckError(f"{where}, {_failure(error)}") from error
+
+
+def _on_floats(rule: Rule, point: tuple[float, ...]) -> tuple[float, list[float]]:
+    """The row's value and partials at ``point``, on floats."""
+    out = rule.primal(*point)
+    if rule.arity == VARIADIC:
+        return out, [float(d) for d in rule.partials[0](list(point), out)]
+    return out, [float(d(*point, out)) for d in rule.partials]
+
+
+def _compare_paths(rule: Rule, point: tuple[float, ...], on_floats: list[float],
+                   atol: float) -> None:
+    values = [Value(x) for x in point]
+    out = Primitive(rule)(*values)
+    partials = (rule.partials[0](values, out) if rule.arity == VARIADIC
+                else [d(*values, out) for d in rule.partials])
+    for k, (a, b) in enumerate(zip(partials, on_floats, strict=True)):
+        a_value = a.data if isinstance(a, Value) else float(a)
+        if not _close(a_value, b, atol, 1e-9):
             raise RuleCheckError(
-                f"{where}, checking the partials raised {type(error).__name__}: {error}. Each "
-                "partial must work on floats and on Values: write it with arithmetic, "
-                "primal() for a branch, and primitives such as exp and erf") from error
+                f"primitive {rule.name!r} is not registered: at {_point(point)}, partial {k} "
+                f"is {a_value!r} on Values but {b!r} on floats; it must compute the same "
+                "number on both")
+
+
+def _compare_compiled(rule: Rule, op: Callable[..., Any], point: tuple[float, ...],
+                      value: float, on_floats: list[float], atol: float) -> None:
+    from ..compile import compile as compile_trace  # the code templates, as compiled
+
+    compiled_value, compiled_grads = compile_trace(op, list(point))(*point)
+    rows = [(k, x, c, d, _close(c, d, atol, 1e-9)) for k, (x, c, d) in
+            enumerate(zip(point, compiled_grads, on_floats, strict=True))]
+    if not _close(compiled_value, value, atol, 1e-9) or not all(r[-1] for r in rows):
+        table = GradcheckError(rows, atol, 1e-9, "the compiled partials and the row's")
+        raise RuleCheckError(
+            f"primitive {rule.name!r} is not registered: at {_point(point)}, its code "
+            f"templates compute the value {compiled_value!r} (the primal gives {value!r}) and "
+            f"partials unlike its functions':\n{table}")
+
+
+def _failure(error: Exception) -> str:
+    hint = ("Each partial must work on floats and on Values: write it with arithmetic, "
+            "primal() for a branch, and primitives such as exp and erf")
+    if isinstance(error, TypeError):
+        hint += "; a partial is called as d(x, out), or d(x, y, out), with the op's result last"
+    if isinstance(error, NameError):
+        hint = ("A partial cannot call the primitive being registered (it has no name yet): "
+                "use out, the op's result, as in d(x, out) = out for exp")
+    return f"checking the row raised {type(error).__name__}: {error}. {hint}"
 
 
 def _point(point: Sequence[float]) -> str:
@@ -279,10 +367,10 @@ def _fair(rule: Rule, point: tuple[float, ...]) -> bool:
                 if rule.domain(*shifted) is not None:
                     return False
     try:
-        out = rule.primal(*point)
-        args = (list(point), out) if rule.arity == VARIADIC else (*point, out)
-        partials = (rule.partials[0](*args) if rule.arity == VARIADIC
-                    else [d(*args) for d in rule.partials])
-        return all(math.isfinite(x) for x in (out, *partials))
-    except (ArithmeticError, ValueError, TypeError):
+        out, partials = _on_floats(rule, point)
+    except (ArithmeticError, ValueError):  # outside a domain the row does not declare
         return False
+    except Exception as error:
+        raise RuleCheckError(f"primitive {rule.name!r} is not registered: at "
+                             f"{_point(point)}, {_failure(error)}") from error
+    return all(math.isfinite(x) for x in (out, *partials))
