@@ -715,7 +715,6 @@ def test_elu_alpha_gets_a_gradient() -> None:
     assert close(out.data, 0.5 * (e_inv - 1.0))
     assert close(x.grad, 0.5 * e_inv)
     assert close(a.grad, e_inv - 1.0)
-    assert math.isclose(x.grad, 0.18393972058572117, rel_tol=1e-15)
     # elu(2, α) = 2, ∂/∂α = 0.
     x, a = Value(2.0), Value(0.5)
     out = x.elu(a)
