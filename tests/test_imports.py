@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "autograd_mini"
 #: one layer do not import each other. ``__init__`` gathers the public names and is imported
 #: by nothing inside the package.
 LAYERS: list[tuple[str, ...]] = [
-    ("errors",),
+    ("errors", "files"),
     ("rules",),
     ("_graph",),
     ("cost",),
@@ -42,7 +42,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("cli",),
     ("__main__",),
 ]
-CORE = ("errors", "rules", "_graph", "cost", "sweep", "engine", "functional")
+CORE = ("errors", "files", "rules", "_graph", "cost", "sweep", "engine", "functional")
 OPTIONAL = ("graphviz", "pygraphviz", "hypothesis", "sympy", "numpy", "matplotlib", "anywidget")
 
 
