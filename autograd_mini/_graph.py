@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Container, Iterator, Sequence
 from typing import Any, Literal
 
+from .errors import DomainError
 from .rules import CONST, INPUT, VARIADIC
 
 __all__ = [
@@ -83,14 +84,37 @@ def wengert(root: Any) -> tuple[list[Any], dict[int, int]]:
 def local_partials(node: Any, on_values: bool) -> list[Any]:
     """∂node/∂(operand i) for every operand, from the rule table: floats, or with
     ``on_values`` Values built from the operands themselves, so that they can be
-    differentiated again. Constant operands are passed as floats either way."""
+    differentiated again. Constant operands are passed as floats either way.
+
+    On Values a partial is made of ops, which can leave their own domain where the op itself
+    does not (1/(2√x) at x = 0); the DomainError then says which derivative it was."""
     rule = node._op
     ops = operands(node)
     args = [p.data if p._op is CONST else p for p in ops] if on_values else [p.data for p in ops]
     out = node if on_values else node.data
-    if rule.arity == VARIADIC:
-        return list(rule.partials[0](args, out))
-    return [d(*args, out) for d in rule.partials]
+    if not on_values:
+        if rule.arity == VARIADIC:
+            return list(rule.partials[0](args, out))
+        return [d(*args, out) for d in rule.partials]
+    try:
+        if rule.arity == VARIADIC:
+            return list(rule.partials[0](args, out))
+        return [d(*args, out) for d in rule.partials]
+    except DomainError as error:
+        raise _derivative_error(node, error) from error
+
+
+def _derivative_error(node: Any, error: DomainError) -> DomainError:
+    """The DomainError of an op inside a derivative, said of the derivative: which op's
+    derivative, at which point, and why it has no value there."""
+    rule = node._op
+    names = [p.label or f"x{k}" if p._op is not CONST else repr(p.data)
+             for k, p in enumerate(operands(node))]
+    where = ", ".join(f"{n} = {p.data!r}" for n, p in zip(names, operands(node), strict=True)
+                      if p._op is not CONST)
+    reason = (f"the derivative of {rule.format(names)} has no value at {where}, where "
+              f"{error.op} inside it is undefined ({error.reason})")
+    return DomainError(rule, operands(node), reason)
 
 
 def local_partial(node: Any, i: int, on_values: bool) -> Any:

@@ -17,6 +17,7 @@ Why the node looks the way it does:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -49,6 +50,7 @@ from .sweep import reverse_sweep
 
 __all__ = [
     "METHODS",
+    "ConcurrentBackwardError",
     "Value",
     "apply_rule",
     "as_value",
@@ -273,8 +275,12 @@ class Value:
         >>> x.grad
         18.0
 
-        A graph must not be differentiated from two threads at once: the float pass keeps its
-        bookkeeping in the nodes.
+        NOTE: an interrupt (Ctrl-C, or any exception) at any moment, even a second one while
+        the pass tidies up, leaves every input's ``grad`` as it was before the call, and the
+        next ``backward()`` exactly right: the pass marks the nodes it counts with a marker of
+        its own, so a pass that stops leaves nothing that the next one must reset. Passes in
+        different threads take turns; a ``backward()`` on a graph that another thread is in
+        the middle of differentiating raises :class:`ConcurrentBackwardError`.
 
         NOTE: this float pass is a loop of its own, not the reverse-edge walk that every other
         reverse reader shares (:func:`autograd_mini._graph.reverse_edges`): written on that
@@ -291,14 +297,21 @@ class Value:
             if self._op is INPUT:
                 self.grad += seed
             return
+        global _running
+        _take_the_pass_lock(self)
         try:
-            _count_consumers(self)
-            self.grad = seed
-            _reverse_pass(self)
-        except BaseException:
-            for node in _graph.topological_order(self):
-                node._n = 0
-            raise
+            mark = _Mark()
+            _running = (mark, threading.get_ident())
+            try:
+                _count_consumers(self, mark)
+                self.grad = seed
+                _reverse_pass(self)
+            except BaseException:
+                _restore_inputs(self, mark)
+                raise
+        finally:
+            _running = None
+            _pass_lock.release()
 
     def _backward_on_values(self, seed: float) -> None:
         """``backward(create_graph=True)``: the general sweep, on Values, with the same
@@ -306,16 +319,20 @@ class Value:
         order = _graph.topological_order(self)
         with recording():
             adjoints = reverse_sweep(order, {id(self): seed}, on_values=True)
-        for node in order:
-            bar = adjoints.get(id(node))
-            if bar is not None and not isinstance(bar, Value):  # a constant derivative: a
-                bar = constant(bar)  # Value all the same, for a uniform type
-            if node._op is INPUT:
-                if bar is not None:
-                    zero = type(node.grad) is float and node.grad == 0.0
-                    node.grad = bar if zero else node.grad + bar
-            elif node._op is not CONST:
-                node.grad = 0.0 if bar is None else bar
+        _take_the_pass_lock(self)
+        try:  # the writes below, not the sweep, touch the nodes
+            for node in order:
+                bar = adjoints.get(id(node))
+                if bar is not None and not isinstance(bar, Value):  # a constant derivative:
+                    bar = constant(bar)  # a Value all the same, for a uniform type
+                if node._op is INPUT:
+                    if bar is not None:
+                        zero = type(node.grad) is float and node.grad == 0.0
+                        node.grad = bar if zero else node.grad + bar
+                elif node._op is not CONST:
+                    node.grad = 0.0 if bar is None else bar
+        finally:
+            _pass_lock.release()
 
     def zero_grad(self) -> None:
         """Set ``grad`` to 0 on this node and every node below it (inputs included)."""
@@ -530,39 +547,145 @@ del _name
 # ---------------------------------------------------------------------------------------------
 
 
-def _count_consumers(root: Value) -> None:
+class ConcurrentBackwardError(RuntimeError):
+    """``backward()`` was called on a graph that another thread is in the middle of
+    differentiating."""
+
+
+#: One pass that writes to the nodes at a time: the float pass keeps its bookkeeping in them,
+#: and two passes on shared nodes (inputs included) would mix it up.
+_pass_lock = threading.RLock()
+#: How long a pass waits for another thread's pass before it gives up with an error.
+PASS_WAIT = 60.0
+#: The marker of the pass that holds the lock, and its thread; None between passes.
+_running: tuple[Any, int] | None = None
+
+
+def _take_the_pass_lock(root: Value) -> None:
+    """Acquire the pass lock for a pass below ``root``, or raise ConcurrentBackwardError.
+
+    A pass on a graph that another thread is in the middle of is refused at once: its nodes
+    carry that pass's marker. A pass on other nodes is waited for, up to :data:`PASS_WAIT`.
+
+    NOTE: an exception raised at one precise instant (by a trace function, say) can skip a
+    release in CPython. So a thread that finds it still holds the lock when it starts a pass
+    (passes never nest: a partial must not call backward) took it in a pass that was
+    interrupted, and gives it back first; an interrupt can never lock a thread out.
+    """
+    owned = getattr(_pass_lock, "_is_owned", None)
+    while owned is not None and owned():
+        _pass_lock.release()
+    running = _running
+    if running is not None and running[1] != threading.get_ident() and _marked(root,
+                                                                               running[0]):
+        raise ConcurrentBackwardError(
+            "backward() on a graph that another thread is differentiating right now; one "
+            "graph must be differentiated by one thread at a time")
+    if not _pass_lock.acquire(timeout=PASS_WAIT):
+        raise ConcurrentBackwardError(
+            f"backward() waited {PASS_WAIT:g} s for another thread's backward pass to end")
+
+
+def _marked(root: Value, mark: Any) -> bool:
+    """Whether an interior node below ``root`` carries the marker of a running pass (read
+    only). Inputs keep a finished pass's marker, so only interior nodes tell."""
+    stack, seen = [root], set()
+    while stack:
+        v = stack.pop()
+        if v.grad is mark:
+            return True
+        for p in _graph.operands(v):
+            if id(p) not in seen:
+                seen.add(id(p))
+                stack.append(p)
+    return False
+
+
+class _Mark(float):
+    """A zero of one backward pass's own: the adjoint an interior node starts that pass with.
+
+    ``node.grad is mark`` tells a node that this pass has reached from one that an earlier
+    pass, finished or interrupted, left behind, so nothing needs resetting after a pass, and
+    an interrupt can leave nothing half reset. It is 0.0 in every other respect.
+    """
+
+    __slots__ = ()
+
+
+def _count_consumers(root: Value, mark: _Mark) -> None:
     """First half of Kahn's algorithm: ``_n`` of every interior node below ``root`` becomes the
-    number of edges that lead into it from nodes above, and its adjoint is reset to 0.
+    number of edges that lead into it from nodes above, and its adjoint starts at ``mark``.
 
     Inputs and constants are never counted or scheduled: they have nothing to pass on. So a
     parameter shared by many graphs is only ever written through its ``grad``.
+    NOTE: an input's own slots are its journal: ``_a`` is set to the pass's mark and ``_n`` to
+    the ``grad`` it had before, so that :func:`_restore_inputs` can undo an interrupted pass.
+    An input has no operands, so nothing else reads these slots.
     """
     stack = [root]
     pop = stack.pop
     push = stack.append
+    # NOTE: the step per operand is written out in each branch, as in _reverse_pass: it runs
+    # once per edge, and a helper call or a tuple of operands would cost more than the step.
     while stack:
         v = pop()
-        if v._op.arity < 0:  # variadic
+        arity = v._op.arity
+        if arity < 0:  # variadic
             for a in v._a:
-                if a._op.arity:
-                    if not a._n:
-                        a.grad = 0.0
+                op = a._op
+                if op.arity:
+                    if a.grad is mark:
+                        a._n += 1
+                    else:  # the first edge into a this pass
+                        a.grad = mark
+                        a._n = 1
                         push(a)
-                    a._n += 1
+                elif op is INPUT and a._a is not mark:
+                    a._n = a.grad
+                    a._a = mark
             continue
         a = v._a
-        if a._op.arity:
-            if not a._n:
-                a.grad = 0.0
+        op = a._op
+        if op.arity:
+            if a.grad is mark:
+                a._n += 1
+            else:
+                a.grad = mark
+                a._n = 1
                 push(a)
-            a._n += 1
-        if v._op.arity == 2:
+        elif op is INPUT and a._a is not mark:
+            a._n = a.grad
+            a._a = mark
+        if arity == 2:
             b = v._b
-            if b._op.arity:
-                if not b._n:
-                    b.grad = 0.0
+            op = b._op
+            if op.arity:
+                if b.grad is mark:
+                    b._n += 1
+                else:
+                    b.grad = mark
+                    b._n = 1
                     push(b)
-                b._n += 1
+            elif op is INPUT and b._a is not mark:
+                b._n = b.grad
+                b._a = mark
+
+
+def _restore_inputs(root: Value, mark: _Mark) -> None:
+    """Give every input that the interrupted pass marked the ``grad`` it had before.
+
+    Restoring is idempotent, so an interrupt during it (Ctrl-C pressed again) starts it over.
+    NOTE: signals are not blocked meanwhile: a mask left in place by an interrupt at the
+    wrong instant would disable Ctrl-C for good, which is worse than a restore tried again.
+    """
+    for _ in range(1000):
+        try:
+            for node in _graph.topological_order(root):
+                if node._op is INPUT and node._a is mark:
+                    node.grad = node._n
+            return
+        except BaseException:  # an interrupt while restoring: restore again
+            continue
 
 
 def _reverse_pass(root: Value) -> None:

@@ -43,7 +43,9 @@ autograd_mini.expression.ExpressionError: attribute access is not allowed at col
 from __future__ import annotations
 
 import ast
+import io
 import math
+import tokenize
 import unicodedata
 import warnings
 from collections.abc import Callable, Mapping
@@ -57,7 +59,7 @@ from .rules import ADD, DIV, MUL, NEG, POS, POW, RULES, SUB, VARIADIC, Rule
 
 __all__ = ["FUNCTIONS", "MAX_LENGTH", "Expression", "ExpressionError", "parse", "signature"]
 
-MAX_LENGTH = 10_000
+MAX_LENGTH = 100_000
 """The longest expression :func:`parse` reads, in characters."""
 
 FUNCTIONS: tuple[str, ...] = tuple(sorted(
@@ -410,17 +412,96 @@ class _Source:
 def _syntax_tree(source: _Source) -> ast.Expression:
     text = source.text
     try:
-        # NOTE: the parser warns about some odd spellings, such as "invalid decimal literal"
-        # for 1if; we refuse or accept those ourselves, so the warnings are only noise.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return ast.parse(source.body, mode="eval")
+        return ast.Expression(body=_parse_part(source.body, 0, len(source.body)))
     except SyntaxError as err:
         raise _syntax_error(err, source) from err
     except (RecursionError, MemoryError):
         raise ExpressionError("the expression is nested too deeply to parse", text) from None
     except (ValueError, OverflowError) as err:  # such as a hexadecimal literal too long
         raise ExpressionError(f"cannot parse the expression: {err}", text) from None
+
+
+#: The operators a long flat chain is split at, loosest first: a + b − c, then a · b / c.
+_CHAIN_SPLITS: tuple[dict[str, type[ast.operator]], ...] = (
+    {"+": ast.Add, "-": ast.Sub}, {"*": ast.Mult, "/": ast.Div})
+
+
+def _parse_part(body: str, start: int, end: int, level: int = 0) -> ast.expr:
+    """The syntax tree of ``body[start:end]``, with node columns counted from the body's
+    start.
+
+    Python's parser recurses once per operator of a chain, so a flat sum of a few thousand
+    terms is too deep for it. Such a chain is split at its top-level operators (outside
+    parentheses) into terms that are parsed one by one and joined again as the same
+    left-nested tree, without recursion. ``level`` says which operators to split at.
+    """
+    text = body[start:end]
+    try:
+        # NOTE: the parser warns about some odd spellings, such as "invalid decimal literal"
+        # for 1if; we refuse or accept those ourselves, so the warnings are only noise.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, mode="eval").body
+    except RecursionError:
+        if level >= len(_CHAIN_SPLITS):
+            raise
+        pieces = _split_chain(text, _CHAIN_SPLITS[level])
+        if pieces is None:
+            return _parse_part(body, start, end, level + 1)
+        (_, first, first_end), *rest = pieces
+        tree = _parse_part(body, start + first, start + first_end, level + 1)
+        for op, term, term_end in rest:
+            right = _parse_part(body, start + term, start + term_end, level + 1)
+            tree = ast.BinOp(left=tree, op=op(), right=right, lineno=1,
+                             col_offset=tree.col_offset, end_lineno=1,
+                             end_col_offset=right.end_col_offset)
+        return tree
+    shift = len(body[:start].encode("utf-8"))  # node columns are UTF-8 byte offsets
+    if shift:
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.expr, ast.keyword, ast.arg)):
+                node.col_offset += shift
+                if node.end_col_offset is not None:
+                    node.end_col_offset += shift
+    return tree
+
+
+def _split_chain(text: str, operators: dict[str, type[ast.operator]]
+                 ) -> list[tuple[type[ast.operator], int, int]] | None:
+    """Where ``text`` splits at its top-level binary ``operators``: (operator, start, end) of
+    each term, the first one's operator unused; None if it has no such operator or does not
+    tokenize."""
+    depth = 0
+    previous = ""  # the last significant token: after an operand, + and − are binary
+    cuts: list[tuple[type[ast.operator], int]] = []
+    ends: list[int] = []
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    for tok in tokens:
+        if tok.type in (tokenize.NL, tokenize.NEWLINE, tokenize.ENDMARKER, tokenize.INDENT,
+                        tokenize.DEDENT, tokenize.COMMENT):
+            continue
+        if tok.string in "([{":
+            depth += 1
+        elif tok.string in ")]}":
+            depth -= 1
+        elif (depth == 0 and tok.type == tokenize.OP and tok.string in operators
+              and (previous in (")", "]", "}") or previous[:1].isalnum() or previous[:1] in
+                   "._")):
+            ends.append(tok.start[1])
+            cuts.append((operators[tok.string], tok.end[1]))
+        previous = tok.string
+    if not cuts:
+        return None
+    starts = [(ast.Add, 0), *cuts]
+    bounds = [*ends, len(text)]
+    pieces = []
+    for (op, begin), finish in zip(starts, bounds, strict=True):
+        begin += len(text[begin:finish]) - len(text[begin:finish].lstrip())  # no indent
+        pieces.append((op, begin, finish))
+    return pieces
 
 
 def _syntax_error(err: SyntaxError, source: _Source) -> ExpressionError:

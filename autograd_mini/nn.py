@@ -21,11 +21,15 @@ import json
 import math
 import os
 import random
+import re
+import stat
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from .engine import Value, as_value, dot, no_grad, total
+from .files import write_atomic
 
 __all__ = [
     "ACTIVATIONS", "MLP", "Layer", "Module", "Neuron", "Probabilities", "load", "save",
@@ -263,15 +267,44 @@ class MLP(Module):
                                    for layer in self.layers]
         return f"MLP({' → '.join(parts)})"
 
-
 # ---------------------------------------------------------------------------------------------
 # Persistence: JSON, never pickle
 # ---------------------------------------------------------------------------------------------
 
+#: The keys of a model file, in the order :func:`save` writes them; only ``loss`` is optional.
+_KEYS = ("format", "version", "nin", "nouts", "activation", "output", "init", "state", "loss")
+#: At most this many lists and objects in a model file (one has three: the document, ``nouts``
+#: and ``state``). They are counted before the JSON is parsed, so 100 000 nested ``[`` or
+#: millions of ``[]`` (25 bytes of memory per byte of file) are refused before Python builds a
+#: single container for them.
+_MAX_CONTAINERS = 16
+#: The longest integer literal accepted, in digits: anything longer is larger than the largest
+#: float (about 1.8·10^308), and ``int()`` of a long literal costs time quadratic in its length.
+_MAX_INT_DIGITS = 308
+#: How much of a file is read at once: ``os.read(fd, n)`` allocates n bytes before reading, so
+#: a small file must not be read with n = max_bytes.
+_CHUNK = 1 << 20
+#: A JSON string, escapes included (the scanner's own definition, so for a valid prefix of a
+#: document this finds exactly the strings the parser will find).
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+#: A parameter's name, ``W2[1,3]`` or ``b2[1]`` (at most ten digits a number, so int() is cheap).
+_NAME = re.compile(r"([Wb])([1-9][0-9]{0,9})\[([1-9][0-9]{0,9})(?:,([1-9][0-9]{0,9}))?\]")
+
 
 def save(model: MLP, path: str | os.PathLike[str], loss: str | None = None) -> Path:
     """Write the architecture and weights as JSON, with the name of the ``loss`` it was
-    trained with if given. Floats are written with ``repr``, so they read back exactly."""
+    trained with if given. Floats are written with ``repr``, so they read back exactly.
+
+    The file is replaced all at once by :func:`autograd_mini.files.write_atomic`, never
+    truncated first: a crash, a kill or a full disk part-way leaves the old file byte for byte
+    as it was. Write errors are :class:`OSError`\\ s whose message names the file.
+
+    A model with a NaN or infinite parameter is refused with a ``ValueError`` before anything
+    is written: it is what a diverged training run leaves, it predicts nothing, and saving it
+    would replace a good model with it.
+    """
+    target = Path(path)
+    _refuse_diverged(model, target)
     document: dict[str, Any] = {
         "format": FORMAT, "version": VERSION, "nin": model.nin, "nouts": model.nouts,
         "activation": model.activation, "output": model.output, "init": model.init,
@@ -279,53 +312,267 @@ def save(model: MLP, path: str | os.PathLike[str], loss: str | None = None) -> P
     }
     if loss is not None or model.loss is not None:
         document["loss"] = loss if loss is not None else model.loss
-    target = Path(path)
-    target.write_text(json.dumps(document, indent=1, allow_nan=False), encoding="utf-8")
-    return target
+    return write_atomic(target, json.dumps(document, indent=1, allow_nan=False))
 
 
-def _field(document: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+def _refuse_diverged(model: MLP, target: Path) -> None:
+    """Raise the ``ValueError`` of :func:`save` if a parameter is NaN or ±inf, naming the first
+    one, because "Out of range float values are not JSON compliant" would not say why."""
+    bad = [(name, p.data) for name, p in model.named_parameters() if not math.isfinite(p.data)]
+    if not bad:
+        return
+    name, value = bad[0]
+    more = f", and {len(bad) - 1} more parameters are not finite numbers" if len(bad) > 1 else ""
+    raise ValueError(f"refusing to save {target}: the training diverged ({name} = {value}{more});"
+                     " train again with a smaller learning rate (--lr). The file was not written.")
+
+
+def load(path: str | os.PathLike[str], *, max_bytes: int = 64 * 2**20,
+         max_parameters: int = 10**7) -> MLP:
+    """Read a model written by :func:`save`, trusting nothing in the file; nothing in it is ever
+    executed.
+
+    Only a regular file is read (a FIFO, a device such as ``/dev/zero`` or a directory is
+    refused before it is opened, so nothing blocks), and at most ``max_bytes`` of it. The
+    declared architecture is checked, and its parameter count compared with ``max_parameters``
+    and with the values in the file, before any network is built, so a small file cannot make
+    ``load`` allocate a huge one.
+
+    Whatever is wrong with the file (its kind, size, encoding, JSON, keys, types, sizes or
+    numbers) raises a ``ValueError`` whose message starts ``cannot load <path>:`` and says what
+    is wrong. When the operating system cannot read the path (it does not exist, permission is
+    denied, an I/O error) the error stays an :class:`OSError` of the same kind and errno, since
+    the file's content is not at fault, and its message also names the path.
+    """
+    source = Path(path)
+    for name, limit in (("max_bytes", max_bytes), ("max_parameters", max_parameters)):
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise ValueError(f"{name} must be a non-negative integer, not {limit!r}")
+    try:
+        return _from_document(_parse(_read(source, max_bytes)), max_parameters)
+    except ValueError as error:  # UnicodeDecodeError and JSONDecodeError are handled inside
+        raise ValueError(f"cannot load {source}: {error}") from None
+    except RecursionError:  # a backstop: nesting is limited before parsing
+        raise ValueError(f"cannot load {source}: lists or objects nested too deeply") from None
+    except MemoryError:
+        raise ValueError(f"cannot load {source}: not enough memory for it (lower max_bytes or "
+                         "max_parameters to refuse such files sooner)") from None
+
+
+def _read(source: Path, max_bytes: int) -> bytes:
+    """The bytes of ``source`` if it is a regular file of at most ``max_bytes`` bytes.
+
+    The kind of file is checked with ``os.stat`` before opening, since opening a FIFO blocks
+    until a writer comes and a device like /dev/zero never ends; it is opened non-blocking and
+    checked again with ``fstat`` in case the path was swapped in between. At most
+    ``max_bytes + 1`` bytes are read, so a file that grows meanwhile is still refused.
+    """
+    try:
+        info = os.stat(source)
+    except OSError as error:
+        raise _named(error, source) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(f"it is {_kind(info.st_mode)}, not a regular file")
+    if info.st_size > max_bytes:
+        raise ValueError(f"it has {info.st_size} bytes, more than max_bytes = {max_bytes}")
+    flags = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+             | getattr(os, "O_BINARY", 0))
+    try:
+        fd = os.open(source, flags)
+    except OSError as error:
+        raise _named(error, source) from None
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise ValueError(f"it is {_kind(mode)}, not a regular file")
+        while size <= max_bytes:
+            chunk = os.read(fd, min(max_bytes + 1 - size, _CHUNK))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as error:
+        raise _named(error, source) from None
+    finally:
+        os.close(fd)
+    if size > max_bytes:
+        raise ValueError(f"it has more than max_bytes = {max_bytes} bytes")
+    return b"".join(chunks)
+
+
+def _kind(mode: int) -> str:
+    """What a file that is not a regular one is, for the message."""
+    for test, kind in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "a special file"
+
+
+def _named(error: OSError, source: Path) -> OSError:
+    """The same kind of OSError, with its errno, and a message that names the file."""
+    return type(error)(error.errno, f"cannot load {source}: {error.strerror or error}")
+
+
+def _parse(data: bytes) -> Any:
+    """The JSON document in ``data``, or a ``ValueError`` that says why there is none.
+
+    Containers are counted (outside strings) before parsing: a model file has three, and
+    nesting or many empty containers is how a small file becomes deep recursion or gigabytes.
+    """
+    if not data.strip():
+        raise ValueError("not a model file: it is empty")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"not a model file: not UTF-8 text (byte 0x{data[error.start]:02x} at "
+                         f"offset {error.start})") from None
+    outside_strings = _STRING.sub("", text)
+    containers = outside_strings.count("[") + outside_strings.count("{")
+    del outside_strings
+    if containers > _MAX_CONTAINERS:
+        raise ValueError(f"not a model file: it has {containers} lists or objects (a model file "
+                         f"has 3, and at most {_MAX_CONTAINERS} are read)")
+    try:
+        return json.loads(text, parse_int=_parse_int, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"not a model file: invalid JSON at line {error.lineno}, "
+                         f"column {error.colno} ({error.msg})") from None
+
+
+def _parse_int(literal: str) -> int:
+    """An integer literal, refused if it has more digits than any float could hold."""
+    digits = len(literal) - literal.startswith("-")
+    if digits > _MAX_INT_DIGITS:
+        raise ValueError(f"not a model file: it has an integer of {digits} digits, larger than "
+                         "any number a model file holds")
+    return int(literal)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refused if it names a key twice (json keeps the last silently, so the
+    file would not mean what it seems to)."""
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"not a model file: the key {_show(key)} appears twice")
+            seen.add(key)
+    return document
+
+
+def _from_document(document: Any, max_parameters: int) -> MLP:
+    """The MLP a parsed model file describes, after every field has been checked."""
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ValueError(f"not an autograd_mini model file (format should be {FORMAT!r})")
+    unexpected = [key for key in document if key not in _KEYS]
+    if unexpected:
+        raise ValueError(f"unexpected key {_show(unexpected[0])} (a model file has "
+                         f"{', '.join(_KEYS)})")
+    version = _field(document, "version", int, "an integer")
+    if version != VERSION:
+        raise ValueError(f"model file version {_number(version)} is not supported "
+                         f"(this is version {VERSION})")
+    nin = _field(document, "nin", int, "an integer")
+    nouts = _field(document, "nouts", list, "a list")
+    if not nouts or not all(isinstance(n, int) and not isinstance(n, bool) for n in nouts):
+        raise ValueError("'nouts' must be a list of layer sizes (positive integers)")
+    sizes: list[int] = [nin, *nouts]
+    if any(n < 1 for n in sizes):
+        raise ValueError(f"layer sizes must be positive, not {_architecture(sizes)}")
+    activation = _choice(document, "activation", ACTIVATIONS)
+    output = _choice(document, "output", OUTPUTS)
+    init = _choice(document, "init", INITS)
+    state: dict[str, Any] = _field(document, "state", dict, "an object")
+    loss = document.get("loss")
+    if loss is not None and not isinstance(loss, str):
+        raise ValueError(f"'loss' must be a loss's name, not {type(loss).__name__}")
+    count = sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], nouts, strict=True))
+    if count > max_parameters:
+        raise ValueError(f"its architecture {_architecture(sizes)} has {_number(count)} "
+                         f"parameters, more than max_parameters = {max_parameters}")
+    _check_state(state, sizes, count)
+    model = MLP(nin, nouts, activation=activation, output=output, init=init)
+    model.load_state_dict(state)
+    model.loss = loss
+    return model
+
+
+def _field(document: Mapping[str, Any], key: str, kind: type, what: str) -> Any:
+    """``document[key]``, refused if missing or not of ``kind`` (a bool is not an int here)."""
     if key not in document:
-        raise ValueError(f"model file has no {key!r}")
+        raise ValueError(f"the model file has no {key!r}")
     value = document[key]
     if isinstance(value, bool) or not isinstance(value, kind):
-        raise ValueError(f"model file: {key!r} has the wrong type ({type(value).__name__})")
+        raise ValueError(f"{key!r} must be {what}, not {type(value).__name__}")
     return value
 
 
-def load(path: str | os.PathLike[str]) -> MLP:
-    """Read a model written by :func:`save`. A malformed, truncated or tampered file raises a
-    ``ValueError`` that says what is wrong; nothing in the file is ever executed."""
-    source = Path(path)
-    try:
-        document = json.loads(source.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{source}: not a model file: invalid JSON at line {error.lineno}, "
-                         f"column {error.colno} ({error.msg})") from None
-    except UnicodeDecodeError:
-        raise ValueError(f"{source}: not a model file: not UTF-8 text") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise ValueError(f"{source}: not an autograd_mini model file (format should be "
-                         f"{FORMAT!r})")
-    version = _field(document, "version", int)
-    if version != VERSION:
-        raise ValueError(f"{source}: model file version {version} is not supported "
-                         f"(this is version {VERSION})")
-    nin = _field(document, "nin", int)
-    nouts = _field(document, "nouts", list)
-    if not all(isinstance(n, int) and not isinstance(n, bool) for n in nouts):
-        raise ValueError(f"{source}: 'nouts' must be a list of layer sizes")
-    activation = _field(document, "activation", str)
-    output = _field(document, "output", str)
-    init = _field(document, "init", str)
-    state = _field(document, "state", dict)
-    loss = document.get("loss")
-    if loss is not None and not isinstance(loss, str):
-        raise ValueError(f"{source}: 'loss' must be a loss's name")
-    try:
-        model = MLP(nin, nouts, activation=activation, output=output, init=init)
-        model.load_state_dict(state)
-    except ValueError as error:
-        raise ValueError(f"{source}: {error}") from None
-    model.loss = loss
-    return model
+def _choice(document: Mapping[str, Any], key: str, choices: Sequence[str]) -> str:
+    """``document[key]``, refused unless it is one of ``choices``."""
+    value: str = _field(document, key, str, "a string")
+    if value not in choices:
+        raise ValueError(f"unknown {key} {_show(value)}; choose from {', '.join(choices)}")
+    return value
+
+
+def _check_state(state: Mapping[str, Any], sizes: Sequence[int], count: int) -> None:
+    """Refuse ``state`` unless it holds exactly the ``count`` parameters of ``sizes``, each a
+    finite number, without building the network (count ≤ max_parameters by now)."""
+    missing = list(islice((n for n in _parameter_names(sizes) if n not in state), 5))
+    if missing or len(state) != count:
+        unexpected = list(islice((_show(n, quote=False) for n in state
+                                  if not _is_parameter(n, sizes)), 5))
+        raise ValueError(
+            f"its architecture {_architecture(sizes)} has {count} parameters, the file "
+            f"{len(state)}" + (f"; missing {', '.join(missing)}" if missing else "")
+            + (f"; unexpected {', '.join(unexpected)}" if unexpected else ""))
+    for name in _parameter_names(sizes):
+        value = state[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"parameter {name} must be a number, not {type(value).__name__}")
+        if not math.isfinite(value):  # ints have at most _MAX_INT_DIGITS digits: no overflow
+            raise ValueError(f"parameter {name} is {value}, not a finite number")
+
+
+def _parameter_names(sizes: Sequence[int]) -> Iterator[str]:
+    """The names ``MLP(sizes[0], sizes[1:])`` gives its parameters, in order, as its neurons
+    label them, without building it."""
+    for layer in range(1, len(sizes)):
+        for j in range(1, sizes[layer] + 1):
+            for k in range(1, sizes[layer - 1] + 1):
+                yield f"W{layer}[{j},{k}]"
+            yield f"b{layer}[{j}]"
+
+
+def _is_parameter(name: str, sizes: Sequence[int]) -> bool:
+    """Whether ``name`` is one of :func:`_parameter_names`, in constant time and memory."""
+    match = _NAME.fullmatch(name)
+    if match is None:
+        return False
+    kind, layer, j, k = match.groups()
+    index = int(layer)
+    if index >= len(sizes) or int(j) > sizes[index]:
+        return False
+    return k is None if kind == "b" else k is not None and int(k) <= sizes[index - 1]
+
+
+def _architecture(sizes: Sequence[int]) -> str:
+    """``2 → 16 → 1``, shortened for a hostile file's thousand layers."""
+    shown = " → ".join(_number(n) for n in sizes[:8])
+    return shown + (f" → … ({len(sizes) - 1} layers)" if len(sizes) > 8 else "")
+
+
+def _number(n: int) -> str:
+    """An integer for a message; a huge one by its size, since str() of it costs time."""
+    return str(n) if n.bit_length() <= 64 else f"about 10^{int(n.bit_length() * math.log10(2))}"
+
+
+def _show(text: str, quote: bool = True) -> str:
+    """A string from the file, for a message: printable and at most about 40 characters."""
+    shown = repr(text) if quote or not text.isprintable() else text
+    return shown if len(shown) <= 40 else shown[:37] + "…"

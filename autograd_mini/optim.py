@@ -3,16 +3,20 @@
 ``SGD`` (with optional momentum) and ``Adam`` update ``p.data`` from ``p.grad`` under
 :func:`~autograd_mini.no_grad`. :func:`fit` runs epochs of mini-batches: forward, the mean
 loss over the batch, ``zero_grad``, ``backward`` and a step, and returns the loss and accuracy
-of every epoch.
+of every epoch. Ctrl-C during :func:`fit` stops it after the current step and returns what was
+trained so far, marked ``interrupted``: an interrupt never throws the training away.
 """
 
 from __future__ import annotations
 
 import math
 import random
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from types import FrameType, TracebackType
 from typing import Any
 
 from .engine import Value, no_grad, total
@@ -102,10 +106,53 @@ def accuracy(loss_name: str, outputs: Sequence[float], target: Sequence[float]) 
 
 @dataclass
 class History:
-    """The mean training loss and the training accuracy after each epoch."""
+    """The mean training loss and the training accuracy after each completed epoch.
+
+    ``steps`` counts the optimiser steps that completed, and ``interrupted`` says whether an
+    interrupt (Ctrl-C) stopped :func:`fit`, which then returned early. An epoch that was
+    cut short has no entry in ``loss`` and ``accuracy`` (a mean over part of an epoch would not
+    be comparable with the others), so ``len(history.loss)`` is the number of whole epochs,
+    while the model holds the parameters after all ``steps`` steps.
+    """
 
     loss: list[float] = field(default_factory=list)
     accuracy: list[float] = field(default_factory=list)
+    steps: int = 0
+    interrupted: bool = False
+
+
+class _DeferredInterrupt:
+    """While active, the first SIGINT only sets ``requested``, so that the step under way
+    finishes and the model is never left half updated; a second one raises
+    KeyboardInterrupt at once, for a step that would take too long to wait for.
+
+    It takes over SIGINT only from Python's default handler, and only in the main thread (the
+    only one where a handler can be set): a handler of the application's own is left alone,
+    and so is an ignored SIGINT. Otherwise a KeyboardInterrupt arrives as an exception, and
+    :func:`fit` handles that too.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._installed = False
+
+    def __enter__(self) -> _DeferredInterrupt:
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            signal.signal(signal.SIGINT, self._handle)
+            self._installed = True
+        return self
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            self._installed = False
 
 
 def _progress(epochs: int) -> Any:
@@ -135,6 +182,14 @@ def fit(model: MLP, X: Sequence[Sequence[float]], y: Sequence[Sequence[float]], 
     compiled trace sums the batch's losses in the order of ``X``, the dynamic step in the
     epoch's shuffled order, and floating-point addition is not associative (parameters differ
     by about 1e-11 after a few epochs of Adam).
+
+    An interrupt stops training instead of losing it: the first Ctrl-C lets the step under
+    way finish, and ``fit`` then returns the history so far with ``interrupted=True`` (see
+    :class:`History`) instead of raising KeyboardInterrupt; a caller that wants to stop too
+    checks that flag. A KeyboardInterrupt raised inside a step (a second Ctrl-C, or one raised
+    by the loss, the regularization or the optimiser) abandons that step, which is not counted;
+    forward and backward never change the parameters, but one raised from inside
+    ``optimizer.step()`` may leave that step's update partly applied.
     """
     if len(X) != len(y) or not X:
         raise ValueError(f"fit: {len(X)} inputs but {len(y)} targets")
@@ -158,28 +213,42 @@ def fit(model: MLP, X: Sequence[Sequence[float]], y: Sequence[Sequence[float]], 
         parameters = model.parameters()
         step = compile_trace(lambda *_: batch_cost(order), parameters)
     bar = _progress(epochs)
-    for _ in range(epochs):
-        rng.shuffle(order)
-        epoch_loss = 0.0
-        for start in range(0, len(order), size):
-            batch = order[start:start + size]
-            optimizer.zero_grad()
-            if step is not None:
-                value, grads = step(*(p.data for p in parameters))
-                for p, g in zip(parameters, grads, strict=True):
-                    p.grad = g
-            else:
-                cost = batch_cost(batch)
-                cost.backward()
-                value = cost.data
-            optimizer.step()
-            epoch_loss += value * len(batch)
-        history.loss.append(epoch_loss / len(X))
-        right = sum(accuracy(name, model.predict(X[i]), y[i]) for i in range(len(X)))
-        history.accuracy.append(right / len(X))
+    try:
+        with _DeferredInterrupt() as stop:
+            for _ in range(epochs):
+                rng.shuffle(order)
+                epoch_loss = 0.0
+                for start in range(0, len(order), size):
+                    if stop.requested:
+                        break
+                    batch = order[start:start + size]
+                    optimizer.zero_grad()
+                    if step is not None:
+                        value, grads = step(*(p.data for p in parameters))
+                        for p, g in zip(parameters, grads, strict=True):
+                            p.grad = g
+                    else:
+                        cost = batch_cost(batch)
+                        cost.backward()
+                        value = cost.data
+                    optimizer.step()
+                    history.steps += 1
+                    epoch_loss += value * len(batch)
+                else:  # every step of the epoch ran: record it, both numbers or neither
+                    right = sum(accuracy(name, model.predict(X[i]), y[i])
+                                for i in range(len(X)))
+                    history.loss.append(epoch_loss / len(X))
+                    history.accuracy.append(right / len(X))
+                    if bar is not None:
+                        bar.update(1)
+                        bar.set_postfix(loss=f"{history.loss[-1]:.4g}",
+                                        acc=f"{history.accuracy[-1]:.3f}")
+                if stop.requested:
+                    break
+        history.interrupted = stop.requested
+    except KeyboardInterrupt:  # raised inside a step or by a second Ctrl-C: stop at once
+        history.interrupted = True
+    finally:
         if bar is not None:
-            bar.update(1)
-            bar.set_postfix(loss=f"{history.loss[-1]:.4g}", acc=f"{history.accuracy[-1]:.3f}")
-    if bar is not None:
-        bar.close()
+            bar.close()
     return history

@@ -98,7 +98,10 @@ def test_trace_writes_pictures(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     assert code == 0
     assert "<svg" in svg.read_text(encoding="utf-8")
     assert png.read_bytes().startswith(b"\x89PNG")
-    assert steps.read_text(encoding="utf-8").count("<svg") == 2  # x and x·x
+    page = steps.read_text(encoding="utf-8")
+    assert page.count("<svg") == 1  # one layout for every frame
+    assert "step 1 of 2" in page
+    assert page.count('"node":') == 2  # the frames' data: x·x, then x
     assert f"wrote {svg}" in err
 
 

@@ -278,16 +278,17 @@ def test_order_is_deterministic() -> None:
     assert [op for op, _ in first] == [None, None, "mul", "exp", "add", "sin", "sub"]
 
 
-def test_interrupted_backward_leaves_no_bookkeeping_behind() -> None:
-    x = Value(2.0)
-    y = (x * 3) * 4
+def test_a_failed_backward_leaves_the_inputs_as_they_were() -> None:
+    x, w = Value(2.0), Value(5.0)
+    y = (x * 3) * 4 + w * x
+    w.grad = 1.5
     x.grad = "not a number"  # type: ignore[assignment]  # makes the pass fail half way
     with pytest.raises(TypeError):
         y.backward()
-    assert all(v._n == 0 for v in topological_order(y))
+    assert (x.grad, w.grad) == ("not a number", 1.5)  # as before the call, not half added
     x.grad = 0.0
     y.backward()
-    assert x.grad == 12.0
+    assert (x.grad, w.grad) == (12.0 + 5.0, 1.5 + 2.0)  # ∂y/∂x = 12 + w, ∂y/∂w = x
 
 
 # -- no_grad -----------------------------------------------------------------------------------

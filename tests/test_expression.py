@@ -574,8 +574,7 @@ def test_a_long_message_shows_a_window_around_the_error() -> None:
         "exp(" * 1000 + "x" + ")" * 1000,
         "[" * 1000,
         "-" * 9000 + "x",
-        "x" + "**x" * 3000,
-        "x" + "+x" * 4000,
+        "x" + "**x" * 3000,  # a power chain nests to the right: it cannot be split
     ],
 )
 def test_too_deep_is_an_expression_error(text: str) -> None:
@@ -667,3 +666,36 @@ def test_any_grammatical_expression(text: str) -> None:
     expr = parse(text)  # always parses
     assert set(expr.variables) <= {"x", "y"}
     _check_any_text(text)
+
+
+# -- long flat chains ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [3_000, 10_000])
+def test_long_flat_sums_and_products_parse(n: int) -> None:
+    # Python's own parser recurses once per operator of a chain and gives up near 3,000
+    f, inputs = parse("+".join(["x"] * n)).evaluate({"x": 2.0})
+    f.backward()
+    assert (f.data, inputs["x"].grad) == (2.0 * n, float(n))  # n·x, slope n
+    g, inputs = parse("*".join(["x"] * n)).evaluate({"x": 1.0001})
+    g.backward()
+    # xⁿ and n·xⁿ⁻¹, by repeated multiplication as the graph computes them
+    assert g.data == pytest.approx(1.0001 ** n, rel=1e-12)
+    assert inputs["x"].grad == pytest.approx(n * 1.0001 ** (n - 1), rel=1e-9)
+
+
+def test_a_long_chain_of_mixed_terms_keeps_its_order_and_signs() -> None:
+    terms = [f"{k}*x" for k in range(1, 4001)]
+    text = terms[0] + "".join(("-" if k % 2 else "+") + t for k, t in enumerate(terms[1:], 1))
+    f, inputs = parse(text).evaluate({"x": 1.0})
+    f.backward()
+    # 1 − 2 + 3 − 4 + … − 4000 = −2000, and the slope is the same sum
+    assert (f.data, inputs["x"].grad) == (-2000.0, -2000.0)
+
+
+def test_errors_in_a_long_chain_point_at_the_right_column() -> None:
+    text = "x+" * 3000 + "y.z"
+    err = refused(text)
+    assert err.reason == "attribute access is not allowed"
+    assert err.position == 6000  # the 'y' after 3,000 "x+"
+    assert refused("+".join(["x"] * 3000) + "+").reason.startswith("syntax error")

@@ -3,6 +3,7 @@ files by suffix, the Jupyter bundle and the backward step-through."""
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -213,10 +214,20 @@ def test_backward_steps_follow_the_reverse_sweep() -> None:
     assert f.grad == 0.0  # drawing the steps runs no backward pass on the graph itself
 
 
+def _frames_in(page: str) -> list[dict[str, object]]:
+    """The frames a step-through page carries, from its JSON data."""
+    found = re.search(r'<script type="application/json" class="frames">(.*?)</script>', page,
+                      re.S)
+    assert found is not None
+    frames: list[dict[str, object]] = json.loads(found.group(1))["frames"]
+    return frames
+
+
 def test_save_steps_writes_one_self_contained_page(tmp_path: Path) -> None:
     pytest.importorskip("pygraphviz")
     page = save_steps(seed_002(), tmp_path / "steps.html").read_text(encoding="utf-8")
-    assert page.count("<svg") == 7
+    assert page.count("<svg") == 1  # one layout, shared by every frame
+    assert len(_frames_in(page)) == 7  # one frame per node
     assert 'type="range"' in page
     assert "previous" in page
     assert "next" in page
@@ -231,7 +242,8 @@ def test_step_through_shows_inline_with_controls_of_its_own() -> None:
     f = seed_002()
     first, second = step_through(f)._repr_html_(), step_through(f)._repr_html_()
     assert len(step_through(f)) == 7  # one frame per node of the seed-002 graph
-    assert first.count("<svg") == 7
+    assert first.count("<svg") == 1
+    assert len(_frames_in(first)) == 7
     ids = [re.search(r'<div id="([^"]+)"', widget).group(1)  # type: ignore[union-attr]
            for widget in (first, second)]
     assert ids[0] != ids[1]
