@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from . import rules as _rules
 from .cost import Cost, count_passes
-from .engine import METHODS, Value, dot, is_grad_enabled, no_grad, total
+from .engine import METHODS, ConcurrentBackwardError, Value, dot, is_grad_enabled, no_grad, total
 from .errors import DomainError
 from .functional import grad, hessian, jacobian, jvp, value_and_grad, vjp
 from .rules import Primitive, primitive
@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # for the type checker, every such name is a Primitive
     def __getattr__(name: str) -> Primitive: ...
 
 __all__ = [
+    "ConcurrentBackwardError",
     "Cost",
     "DomainError",
     "Primitive",

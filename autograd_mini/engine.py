@@ -265,7 +265,9 @@ class Value:
         With ``z = (x*2)*3``, one call leaves ``x.grad == 6.0`` and a second leaves ``12.0``.
 
         With ``create_graph=True`` the partials are evaluated on Values, so every ``grad``
-        becomes a :class:`Value` whose own graph can be differentiated again:
+        becomes a :class:`Value` whose own graph can be differentiated again. NOTE: that graph
+        refers back to the inputs (3x² holds x), so ``x.grad`` makes a reference cycle, as in
+        PyTorch; the cyclic collector frees it, and :meth:`zero_grad` breaks it.
 
         >>> x = Value(3.0)
         >>> (x ** 3).backward(create_graph=True)   # x.grad = 3x², a Value
@@ -620,7 +622,8 @@ def _count_consumers(root: Value, mark: _Mark) -> None:
     parameter shared by many graphs is only ever written through its ``grad``.
     NOTE: an input's own slots are its journal: ``_a`` is set to the pass's mark and ``_n`` to
     the ``grad`` it had before, so that :func:`_restore_inputs` can undo an interrupted pass.
-    An input has no operands, so nothing else reads these slots.
+    An input has no operands, so nothing else reads these slots. Constants are journaled
+    alike (they are never written): one test per edge is cheaper than telling them apart.
     """
     stack = [root]
     pop = stack.pop
@@ -640,7 +643,7 @@ def _count_consumers(root: Value, mark: _Mark) -> None:
                         a.grad = mark
                         a._n = 1
                         push(a)
-                elif op is INPUT and a._a is not mark:
+                elif a._a is not mark:  # an input or a constant: journal its grad
                     a._n = a.grad
                     a._a = mark
             continue
@@ -653,7 +656,7 @@ def _count_consumers(root: Value, mark: _Mark) -> None:
                 a.grad = mark
                 a._n = 1
                 push(a)
-        elif op is INPUT and a._a is not mark:
+        elif a._a is not mark:  # an input or a constant: journal its grad
             a._n = a.grad
             a._a = mark
         if arity == 2:
@@ -666,7 +669,7 @@ def _count_consumers(root: Value, mark: _Mark) -> None:
                     b.grad = mark
                     b._n = 1
                     push(b)
-            elif op is INPUT and b._a is not mark:
+            elif b._a is not mark:
                 b._n = b.grad
                 b._a = mark
 
