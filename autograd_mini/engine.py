@@ -286,7 +286,7 @@ class Value:
 
         NOTE: this float pass is a loop of its own, not the reverse-edge walk that every other
         reverse reader shares (:func:`autograd_mini._graph.reverse_edges`): written on that
-        walk, the same pass takes 3.1× as long on micrograd's demo step (7,545 nodes) and 6.9×
+        walk, the same pass takes 3.0× as long on micrograd's demo step (7,545 nodes) and 6.8×
         on a 10,000-step tanh chain (``make bench``, docs/benchmarks.md).
         """
         seed = to_float(seed, "backward seed")
