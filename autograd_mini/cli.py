@@ -28,9 +28,12 @@ import itertools
 import math
 import os
 import re
+import signal
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -400,7 +403,7 @@ def _matplotlib() -> Any:
 
 def _train(args: argparse.Namespace) -> None:
     from . import datasets, nn
-    from .optim import SGD, Adam, accuracy, fit
+    from .optim import SGD, Adam, History, accuracy, fit
 
     task = TASKS[args.task]
     for option in ("--save", "--plot"):  # before training, not after it
@@ -438,51 +441,71 @@ def _train(args: argparse.Namespace) -> None:
                  else Adam(model.parameters(), lr=lr))
     epochs = args.epochs or task.epochs
     _say(f"{model!r}, {task.loss}, {epochs} epochs of {task.optimizer} (lr {lr:g})")
-    history = fit(model, train_set.X, targets(train_set), task.loss, optimizer, epochs=epochs,
-                  batch_size=task.batch, seed=args.seed)
-    done = len(history.loss)
-    interrupted = history.interrupted
-
-    def score(d: datasets.Dataset) -> float:
-        right = sum(accuracy(task.loss, model.predict(x), t)
-                    for x, t in zip(d.X, targets(d), strict=True))
-        return 100.0 * right / len(d)
-
-    if not history.loss:
-        _say("final loss: none (interrupted during the first epoch)")
-    else:
-        _say(f"final loss: {history.loss[-1]:.6g}"
-             + (f" (after epoch {done} of {epochs})" if interrupted else ""))
     try:
-        _say(f"train accuracy: {score(train_set):.1f}%")
-        _say(f"test accuracy: {score(test_set):.1f}%"
-             + (" (the four XOR points)" if args.task == "xor" else ""))
-    except KeyboardInterrupt:  # a Ctrl-C after training: keep the model all the same
-        interrupted = True
-    if not all(math.isfinite(p.data) for p in model.parameters()):
-        advice = (f"training diverged (some weights are nan or infinite); try a smaller --lr "
-                  f"than {lr:g}")
-        wanted = [path for path in (args.save, args.plot) if path is not None]
-        if wanted:
-            raise UsageError(f"{advice}. Not written: {', '.join(wanted)}")
-        _note(f"autograd-mini train: warning: {advice}")
-    saved = None
-    if args.save is not None:
+        history = fit(model, train_set.X, targets(train_set), task.loss, optimizer,
+                      epochs=epochs, batch_size=task.batch, seed=args.seed)
+    except KeyboardInterrupt as error:  # Ctrl-C twice: fit stopped at once; keep the model
+        history = getattr(error, "history", None) or History(interrupted=True)
+    with _holding_interrupts() as pressed:  # from here on, Ctrl-C cannot lose the model
+        done = len(history.loss)
+        interrupted = history.interrupted
+
+        def score(d: datasets.Dataset) -> float:
+            right = sum(accuracy(task.loss, model.predict(x), t)
+                        for x, t in zip(d.X, targets(d), strict=True))
+            return 100.0 * right / len(d)
+
+        if not history.loss:
+            _say("final loss: none (interrupted during the first epoch)")
+        else:
+            _say(f"final loss: {history.loss[-1]:.6g}"
+                 + (f" (after epoch {done} of {epochs})" if interrupted else ""))
         try:
-            saved = nn.save(model, args.save, loss=task.loss)
-        except OSError as error:
-            raise UsageError(_os_message(error, args.save)) from None
-        except ValueError as error:  # nn.save refuses weights that are not finite numbers
-            raise UsageError(_first_line(error)) from None
-        _say(f"saved the model to {saved}")
-    if args.plot is not None:
-        written = _plot(plt, model, train_set, history.loss, args.plot, task.loss)
-        _say(f"wrote {written}")
-    if interrupted:
-        kept = (f"the model so far was saved to {saved}" if saved is not None
-                else "the model was not saved (use --save FILE.json)")
-        raise InterruptError(f"interrupted after {done} of {epochs} epochs "
-                             f"({history.steps} steps); {kept}")
+            _say(f"train accuracy: {score(train_set):.1f}%")
+            _say(f"test accuracy: {score(test_set):.1f}%"
+                 + (" (the four XOR points)" if args.task == "xor" else ""))
+        except KeyboardInterrupt:  # a Ctrl-C after training: keep the model all the same
+            interrupted = True
+        if not all(math.isfinite(p.data) for p in model.parameters()):
+            advice = (f"training diverged (some weights are nan or infinite); try a smaller --lr "
+                      f"than {lr:g}")
+            wanted = [path for path in (args.save, args.plot) if path is not None]
+            if wanted:
+                raise UsageError(f"{advice}. Not written: {', '.join(wanted)}")
+            _note(f"autograd-mini train: warning: {advice}")
+        saved = None
+        if args.save is not None:
+            try:
+                saved = nn.save(model, args.save, loss=task.loss)
+            except OSError as error:
+                raise UsageError(_os_message(error, args.save)) from None
+            except ValueError as error:  # nn.save refuses weights that are not finite numbers
+                raise UsageError(_first_line(error)) from None
+            _say(f"saved the model to {saved}")
+        if args.plot is not None:
+            written = _plot(plt, model, train_set, history.loss, args.plot, task.loss)
+            _say(f"wrote {written}")
+        if interrupted or pressed:
+            kept = (f"the model so far was saved to {saved}" if saved is not None
+                    else "the model was not saved (use --save FILE.json)")
+            raise InterruptError(f"interrupted after {done} of {epochs} epochs "
+                                 f"({history.steps} steps); {kept}")
+
+
+@contextmanager
+def _holding_interrupts() -> Iterator[list[int]]:
+    """While the results are written, Ctrl-C is only noted (in the list it yields), so that
+    pressing it again and again cannot stop a save half way; in the main thread only, where
+    SIGINT is handled."""
+    pressed: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield pressed
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    try:
+        yield pressed
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _plot(plt: Any, model: object, data: object, losses: list[float], path: str,

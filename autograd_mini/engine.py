@@ -17,6 +17,7 @@ Why the node looks the way it does:
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -301,6 +302,7 @@ class Value:
             return
         global _running
         _take_the_pass_lock(self)
+        outer = _running  # a pass inside a partial of another pass has one around it
         try:
             mark = _Mark()
             _running = (mark, threading.get_ident())
@@ -312,7 +314,7 @@ class Value:
                 _restore_inputs(self, mark)
                 raise
         finally:
-            _running = None
+            _running = outer
             _pass_lock.release()
 
     def _backward_on_values(self, seed: float) -> None:
@@ -321,24 +323,43 @@ class Value:
         order = _graph.topological_order(self)
         with recording():
             adjoints = reverse_sweep(order, {id(self): seed}, on_values=True)
+        new: list[tuple[Value, Any]] = []  # every grad to write, worked out before any is
+        for node in order:
+            bar = adjoints.get(id(node))
+            if bar is not None and not isinstance(bar, Value):  # a constant derivative:
+                bar = constant(bar)  # a Value all the same, for a uniform type
+            if node._op is INPUT:
+                if bar is not None:
+                    zero = type(node.grad) is float and node.grad == 0.0
+                    new.append((node, bar if zero else node.grad + bar))
+            elif node._op is not CONST:
+                new.append((node, 0.0 if bar is None else bar))
         _take_the_pass_lock(self)
-        try:  # the writes below, not the sweep, touch the nodes
-            for node in order:
-                bar = adjoints.get(id(node))
-                if bar is not None and not isinstance(bar, Value):  # a constant derivative:
-                    bar = constant(bar)  # a Value all the same, for a uniform type
-                if node._op is INPUT:
-                    if bar is not None:
-                        zero = type(node.grad) is float and node.grad == 0.0
-                        node.grad = bar if zero else node.grad + bar
-                elif node._op is not CONST:
-                    node.grad = 0.0 if bar is None else bar
+        try:  # the writes, not the sweep, touch the nodes: all of them, or none
+            old = [(node, node.grad) for node, _ in new]
+            try:
+                for node, grad in new:
+                    node.grad = grad
+            except BaseException:
+                _undo(old)
+                raise
         finally:
             _pass_lock.release()
 
     def zero_grad(self) -> None:
-        """Set ``grad`` to 0 on this node and every node below it (inputs included)."""
+        """Set ``grad`` to 0 on this node and every node below it (inputs included).
+
+        It also empties the inputs' journal of the last pass (see :func:`_count_consumers`),
+        which would otherwise keep their old gradients, and the graphs of those, alive."""
+        if self._op is INPUT:  # a parameter, as Module.zero_grad calls it: no walk
+            self._a = None
+            self._n = 0
+            self.grad = 0.0
+            return
         for node in _graph.topological_order(self):
+            if node._op is INPUT:
+                node._a = None
+                node._n = 0
             if node._op is not CONST:
                 node.grad = 0.0
 
@@ -575,8 +596,9 @@ def _take_the_pass_lock(root: Value) -> None:
     interrupted, and gives it back first; an interrupt can never lock a thread out.
     """
     owned = getattr(_pass_lock, "_is_owned", None)
-    while owned is not None and owned():
-        _pass_lock.release()
+    if owned is not None and owned() and not _in_a_pass():
+        while owned():
+            _pass_lock.release()
     running = _running
     if running is not None and running[1] != threading.get_ident() and _marked(root,
                                                                                running[0]):
@@ -586,6 +608,17 @@ def _take_the_pass_lock(root: Value) -> None:
     if not _pass_lock.acquire(timeout=PASS_WAIT):
         raise ConcurrentBackwardError(
             f"backward() waited {PASS_WAIT:g} s for another thread's backward pass to end")
+
+
+def _in_a_pass() -> bool:
+    """Whether this thread is inside a float pass now (a partial that calls backward): its
+    frames say so, and frames, unlike flags, cannot be left behind by an interrupt."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code is _PASS_CODE:
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
 
 
 def _marked(root: Value, mark: Any) -> bool:
@@ -672,6 +705,17 @@ def _count_consumers(root: Value, mark: _Mark) -> None:
             elif b._a is not mark:
                 b._n = b.grad
                 b._a = mark
+
+
+def _undo(old: list[tuple[Value, Any]]) -> None:
+    """Write back the grads in ``old``; idempotent, so an interrupt starts it over."""
+    for _ in range(1000):
+        try:
+            for node, grad in old:
+                node.grad = grad
+            return
+        except BaseException:  # an interrupt while undoing: undo again
+            continue
 
 
 def _restore_inputs(root: Value, mark: _Mark) -> None:
@@ -763,3 +807,6 @@ def _reverse_pass(root: Value) -> None:
                         if not p._n:
                             push(p)
 
+
+
+_PASS_CODE = _reverse_pass.__code__  # a partial is called from this loop alone

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import ast
 import io
+import keyword
 import math
 import tokenize
 import unicodedata
@@ -442,6 +443,12 @@ def _parse_part(body: str, start: int, end: int, level: int = 0) -> ast.expr:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tree = ast.parse(text, mode="eval").body
+    except SyntaxError as err:  # its columns count from this part's start: from the body's
+        if start and isinstance(err.offset, int) and err.offset > 0 and (err.lineno or 1) == 1:
+            err.offset += start
+            if isinstance(err.end_offset, int) and err.end_offset > 0:
+                err.end_offset += start
+        raise
     except RecursionError:
         if level >= len(_CHAIN_SPLITS):
             raise
@@ -473,6 +480,7 @@ def _split_chain(text: str, operators: dict[str, type[ast.operator]]
     tokenize."""
     depth = 0
     previous = ""  # the last significant token: after an operand, + and − are binary
+    previous_operand = False
     cuts: list[tuple[type[ast.operator], int]] = []
     ends: list[int] = []
     try:
@@ -488,11 +496,13 @@ def _split_chain(text: str, operators: dict[str, type[ast.operator]]
         elif tok.string in ")]}":
             depth -= 1
         elif (depth == 0 and tok.type == tokenize.OP and tok.string in operators
-              and (previous in (")", "]", "}") or previous[:1].isalnum() or previous[:1] in
-                   "._")):
+              and (previous in (")", "]", "}") or previous_operand)):
             ends.append(tok.start[1])
             cuts.append((operators[tok.string], tok.end[1]))
         previous = tok.string
+        # a name (not a keyword such as `if` or `not`) or a number ends an operand
+        previous_operand = (tok.type == tokenize.NUMBER or (
+            tok.type == tokenize.NAME and not keyword.iskeyword(tok.string)))
     if not cuts:
         return None
     starts = [(ast.Add, 0), *cuts]

@@ -44,8 +44,9 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str | Callable[[Bin
     >>> (folder / "a.txt").read_text(), sorted(p.name for p in folder.iterdir())
     ('first', ['a.txt'])
     """
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
+    # NOTE: through a symbolic link, the file it points to is replaced, not the link itself
+    target = Path(os.path.realpath(path))
+    folder = target.parent
     if target.is_dir():
         raise IsADirectoryError(errno.EISDIR, f"cannot write {target}: it is a directory")
     if target.exists() and not target.is_file():  # a device or a FIFO: never replace it
@@ -73,14 +74,22 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str | Callable[[Bin
     return target
 
 
+def _read_umask() -> int:
+    # os.umask can only be read by setting it; done once, at import, before any thread runs
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _read_umask()
+
+
 def _keep_mode(target: Path, temporary: str) -> None:
     """Give the new file the old one's permissions, or the usual ones (mkstemp makes 0600)."""
     try:
         mode = target.stat().st_mode & 0o7777
     except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
+        mode = 0o666 & ~_UMASK
     os.chmod(temporary, mode)
 
 

@@ -100,7 +100,7 @@ class Module:
     def zero_grad(self) -> None:
         """Reset every parameter's gradient; they accumulate across backward passes."""
         for p in self.parameters():
-            p.grad = 0.0
+            p.zero_grad()  # a leaf: its own grad, and the last pass's journal of it
 
     def state_dict(self) -> dict[str, float]:
         """Every parameter's value by name."""
@@ -286,7 +286,9 @@ _MAX_INT_DIGITS = 308
 _CHUNK = 1 << 20
 #: A JSON string, escapes included (the scanner's own definition, so for a valid prefix of a
 #: document this finds exactly the strings the parser will find).
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# NOTE: a string left open runs to the end of the text; without that the search would start
+# again at every quote inside it, which takes the square of the file's size.
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\Z)', re.DOTALL)
 #: A parameter's name, ``W2[1,3]`` or ``b2[1]`` (at most ten digits a number, so int() is cheap).
 _NAME = re.compile(r"([Wb])([1-9][0-9]{0,9})\[([1-9][0-9]{0,9})(?:,([1-9][0-9]{0,9}))?\]")
 

@@ -186,8 +186,10 @@ def fit(model: MLP, X: Sequence[Sequence[float]], y: Sequence[Sequence[float]], 
     An interrupt stops training instead of losing it: the first Ctrl-C lets the step under
     way finish, and ``fit`` then returns the history so far with ``interrupted=True`` (see
     :class:`History`) instead of raising KeyboardInterrupt; a caller that wants to stop too
-    checks that flag. A KeyboardInterrupt raised inside a step (a second Ctrl-C, or one raised
-    by the loss, the regularization or the optimiser) abandons that step, which is not counted;
+    checks that flag. Ctrl-C pressed a second time raises KeyboardInterrupt at once, so that a
+    loop of ``fit`` calls can be stopped; the history so far is its ``history`` attribute.
+    A KeyboardInterrupt raised inside a step (by that second Ctrl-C, or by the loss, the
+    regularization or the optimiser) abandons that step, which is not counted;
     forward and backward never change the parameters, but one raised from inside
     ``optimizer.step()`` may leave that step's update partly applied.
     """
@@ -246,8 +248,11 @@ def fit(model: MLP, X: Sequence[Sequence[float]], y: Sequence[Sequence[float]], 
                 if stop.requested:
                     break
         history.interrupted = stop.requested
-    except KeyboardInterrupt:  # raised inside a step or by a second Ctrl-C: stop at once
+    except KeyboardInterrupt as error:  # raised inside a step, or a second Ctrl-C: stop now
         history.interrupted = True
+        if stop.requested:  # pressed twice: the caller wants out, so it goes on up, with
+            error.history = history  # type: ignore[attr-defined]  # what was trained so far
+            raise
     finally:
         if bar is not None:
             bar.close()

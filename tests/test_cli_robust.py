@@ -162,12 +162,14 @@ def test_a_first_ctrl_c_lets_the_current_step_finish() -> None:
 
 
 @needs_default_sigint
-def test_a_second_ctrl_c_abandons_the_step_at_once() -> None:
+def test_a_second_ctrl_c_abandons_the_step_and_stops_the_caller_too() -> None:
     reference = _model()
     fit(reference, POINTS, LABELS, "mse", SGD(reference.parameters(), lr=0.5), epochs=2)
     model = _model()
-    history = fit(model, POINTS, LABELS, _mse_signalling_at(2 * len(POINTS) + 3, times=2),
-                  SGD(model.parameters(), lr=0.5), epochs=10)
+    with pytest.raises(KeyboardInterrupt) as stopped:  # a loop of fit calls can be stopped
+        fit(model, POINTS, LABELS, _mse_signalling_at(2 * len(POINTS) + 3, times=2),
+            SGD(model.parameters(), lr=0.5), epochs=10)
+    history = stopped.value.history  # type: ignore[attr-defined]
     assert (history.interrupted, history.steps, len(history.loss)) == (True, 2, 2)
     assert _weights(model) == _weights(reference)  # the forward pass changed nothing
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

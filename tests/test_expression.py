@@ -699,3 +699,16 @@ def test_errors_in_a_long_chain_point_at_the_right_column() -> None:
     assert err.reason == "attribute access is not allowed"
     assert err.position == 6000  # the 'y' after 3,000 "x+"
     assert refused("+".join(["x"] * 3000) + "+").reason.startswith("syntax error")
+
+
+@pytest.mark.parametrize("text", ["-x" + " + x" * 5000, "  +x" + " - x" * 5000,
+                                  "-x" + " * x" * 5000])
+def test_a_long_chain_may_start_with_a_sign(text: str) -> None:
+    f, _ = parse(text).evaluate({"x": 1.0})
+    # −1 + 5000, +1 − 5000, and −1 · 1 · … · 1
+    assert f.data == {0: 4999.0, 1: -4999.0, 2: -1.0}[["+", "-", "*"].index(text.split()[1])]
+
+
+def test_a_sign_after_a_keyword_in_a_long_chain_is_not_an_operator() -> None:
+    err = refused("x + " * 4000 + "x if y else -z" + " + x" * 10)
+    assert err.reason == "conditional expressions (if/else) are not allowed"

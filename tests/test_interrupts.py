@@ -170,3 +170,62 @@ def test_two_threads_on_one_graph_give_an_error_or_the_exact_result() -> None:
     assert len(outcomes) == 20
     passes = outcomes.count("ok")
     assert a.grad == pytest.approx(passes * one, rel=1e-12)  # each pass that ran added once
+
+
+def test_a_partial_may_run_a_backward_pass_of_its_own() -> None:
+    from autograd_mini import primitive
+
+    def slope(x: Any, out: Any) -> Any:  # d/dx x² = 2x, found by a backward pass of its own
+        t = Value(float(x.data) if isinstance(x, Value) else x)
+        (t * t).backward()
+        return t.grad
+
+    square = primitive("t_square_by_backward", lambda x: x * x, [slope], check=False)
+    try:
+        x = Value(3.0)
+        (square(x) * 2).backward()
+        assert x.grad == 12.0  # 2 · 2x at x = 3
+    finally:
+        from autograd_mini.rules import RULES
+
+        RULES.pop("t_square_by_backward", None)
+
+
+def test_create_graph_writes_all_the_grads_or_none() -> None:
+    def build() -> tuple[Value, Value, Value]:
+        x, y = Value(0.5), Value(2.0)
+        return x, y, (x * y).sin() + y * y
+
+    x, y, f = build()
+    counter = Injector(set())
+    sys.settrace(counter)
+    try:
+        f.backward(create_graph=True)
+    finally:
+        sys.settrace(None)
+    n_events = counter.count
+    # ∂f/∂x = y cos(xy), ∂f/∂y = x cos(xy) + 2y
+    full = (2.0 * math.cos(1.0), 0.5 * math.cos(1.0) + 4.0)
+    for k in range(n_events):
+        x, y, f = build()
+        x.grad, y.grad = 1.5, -0.5
+        sys.settrace(Injector({k, k + 1}))
+        try:
+            f.backward(create_graph=True)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            sys.settrace(None)
+        got = tuple(g.data if isinstance(g, Value) else g for g in (x.grad, y.grad))
+        assert got == (1.5, -0.5) or got == pytest.approx((1.5 + full[0], -0.5 + full[1]),
+                                                          rel=1e-14), (k, got)
+
+
+def test_zero_grad_lets_go_of_the_last_pass_journal() -> None:
+    x = Value(2.0)
+    y = x ** 3
+    y.backward(create_graph=True)
+    old = x.grad  # 3x², a graph that holds x: a reference cycle through x
+    y.backward()  # the float pass journals x's grad, old, before adding to it
+    x.zero_grad()
+    assert sys.getrefcount(old) == 2  # only this name and getrefcount's own argument

@@ -553,3 +553,13 @@ def test_fuzz_mutations_of_a_valid_file(tmp_path: Path, changes: list[tuple[Any,
         assert model.nin == document["nin"]
         assert model.nouts == document["nouts"]
         assert model.state_dict() == {k: float(v) for k, v in document["state"].items()}
+
+
+def test_an_open_string_full_of_escaped_quotes_is_refused_quickly(tmp_path: Path) -> None:
+    # a string left open, of 10⁶ escaped quotes: linear to scan, not quadratic
+    path = tmp_path / "open.json"
+    path.write_text('"' + '\\"' * 1_000_000, encoding="utf-8")
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="cannot load"):
+        nn.load(path)
+    assert time.perf_counter() - start < 5.0
