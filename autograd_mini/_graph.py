@@ -108,8 +108,10 @@ def _derivative_error(node: Any, error: DomainError) -> DomainError:
     """The DomainError of an op inside a derivative, said of the derivative: which op's
     derivative, at which point, and why it has no value there."""
     rule = node._op
-    names = [p.label or f"x{k}" if p._op is not CONST else repr(p.data)
-             for k, p in enumerate(operands(node))]
+    free = iter(n for n in ("x", "y", "u", "w", "p", "q") if n not in
+                {p.label for p in operands(node)})  # as DomainError names them
+    names = [repr(p.data) if p._op is CONST else p.label or next(free, "v")
+             for p in operands(node)]
     where = ", ".join(f"{n} = {p.data!r}" for n, p in zip(names, operands(node), strict=True)
                       if p._op is not CONST)
     reason = (f"the derivative of {rule.format(names)} has no value at {where}, where "
