@@ -9,8 +9,8 @@ and every part of the package reads it from here:
 * ``domain``: why an input is outside the op's domain, or ``None`` when it is inside;
 * ``kink``: where the op is not differentiable, so that checks can stay away from it;
 * how it is written: text and LaTeX templates for the op and its partials (the trace tables
-  and graph labels), code templates for the compiled trace, and its sympy form (the property
-  tests' oracle).
+  and graph labels), code templates for the compiled trace, and, for a user's op, its sympy form (the
+  testing tools' oracle; the package's own are in :mod:`autograd_mini.testing.forms`).
 
 For a scalar op the Jacobian is one row, so the same partials serve both modes of
 automatic differentiation::
@@ -103,8 +103,10 @@ class Rule:
     #: domain, compiles to calls of its own functions.
     code: CodeTemplate = field(default="", repr=False)
     partials_code: PartialCodeTemplates = field(default=(), repr=False)
-    #: The op on sympy expressions, called as ``sympy(sp, *operands)`` with the sympy module
-    #: first, so that this module never imports sympy. The property tests differentiate it.
+    #: A user's op on sympy expressions, called as ``sympy(sp, *operands)`` with the sympy
+    #: module first, so that this module never imports sympy; the testing tools differentiate
+    #: it. The package's own rows leave it empty: their forms are written apart from the
+    #: table, in :mod:`autograd_mini.testing.forms`, so that the oracle is independent of it.
     sympy: Callable[..., Any] | None = field(default=None, repr=False)
     #: A function of the operand values that is 0 exactly where the op is not differentiable
     #: (``x`` for relu, ``x − y`` for maximum); checks keep their points away from its zeros.
@@ -675,7 +677,7 @@ ADD = _builtin(
     "add", operator.add,
     (lambda x, y, out: 1.0, lambda x, y, out: 1.0),
     text="{0} + {1}", latex="{0} + {1}", partials_text=("1", "1"), partials_latex=("1", "1"),
-    sympy=lambda sp, x, y: x + y, function=False,
+    function=False,
     doc="v = x + y;  ∂v/∂x = 1,  ∂v/∂y = 1",
     code="{0} + {1}", partials_code=("1.0", "1.0"),
 )
@@ -684,7 +686,7 @@ SUB = _builtin(
     "sub", operator.sub,
     (lambda x, y, out: 1.0, lambda x, y, out: -1.0),
     text="{0} − {1}", latex="{0} - {1}", partials_text=("1", "−1"), partials_latex=("1", "-1"),
-    sympy=lambda sp, x, y: x - y, function=False,
+    function=False,
     doc="v = x − y;  ∂v/∂x = 1,  ∂v/∂y = −1",
     code="{0} - {1}", partials_code=("1.0", "-1.0"),
 )
@@ -694,7 +696,7 @@ MUL = _builtin(
     (lambda x, y, out: y, lambda x, y, out: x),
     text="{0} · {1}", latex=r"{0} \cdot {1}", partials_text=("{1}", "{0}"),
     partials_latex=("{1}", "{0}"),
-    sympy=lambda sp, x, y: x * y, function=False,
+    function=False,
     doc="v = x·y;  ∂v/∂x = y,  ∂v/∂y = x",
     code="{0} * {1}", partials_code=("{1}", "{0}"),
 )
@@ -710,7 +712,7 @@ DIV = _builtin(
     text="{0} / {1}", latex=r"\frac{{{0}}}{{{1}}}",
     partials_text=("1 / {1}", "−{out} / {1}"),
     partials_latex=(r"\frac{{1}}{{{1}}}", r"-\frac{{{out}}}{{{1}}}"),
-    domain=_div_domain, sympy=lambda sp, x, y: x / y, function=False,
+    domain=_div_domain, function=False,
     doc="v = x / y;  ∂v/∂x = 1/y,  ∂v/∂y = −x/y² = −v/y.  y = 0 is outside the domain.",
 )
 
@@ -749,7 +751,7 @@ POW = _builtin(
     text="{0} ** {1}", latex="{{{0}}}^{{{1}}}",
     partials_text=("{1} · {0} ** ({1} − 1)", "{out} · log({0})"),
     partials_latex=(r"{1} \cdot {{{0}}}^{{{1} - 1}}", r"{out} \cdot \log {0}"),
-    domain=_pow_domain, sympy=lambda sp, x, y: x**y, function=False,
+    domain=_pow_domain, function=False,
     doc="v = xʸ;  ∂v/∂x = y·xʸ⁻¹,  ∂v/∂y = xʸ·ln x.  "
     "0 to a negative power and a negative base with a non-integer exponent are outside the domain.",
 )
@@ -758,7 +760,7 @@ POS = _builtin(
     "pos", float,
     (lambda x, out: 1.0,),
     text="+{0}", latex="+{0}", partials_text=("1",), partials_latex=("1",),
-    sympy=lambda sp, x: +x, function=False,
+    function=False,
     doc="v = +x;  ∂v/∂x = 1.  The identity: a new node with the same value. The function "
     "transforms wrap Value arguments in it so that each transform has inputs of its own.",
     code="{0}", partials_code=("1.0",),
@@ -768,7 +770,7 @@ NEG = _builtin(
     "neg", operator.neg,
     (lambda x, out: -1.0,),
     text="−{0}", latex="-{0}", partials_text=("−1",), partials_latex=("-1",),
-    sympy=lambda sp, x: -x, function=False,
+    function=False,
     doc="v = −x;  ∂v/∂x = −1",
     code="-{0}", partials_code=("-1.0",),
 )
@@ -785,7 +787,7 @@ ABS = _builtin(
     (_sign,),
     text="|{0}|", latex=r"\lvert {0} \rvert", partials_text=("sign({0})",),
     partials_latex=(r"\operatorname{{sign}}({0})",),
-    kink=_identity, sympy=lambda sp, x: sp.Abs(x),
+    kink=_identity,
     doc="v = |x|;  ∂v/∂x = sign(x), with abs′(0) = 0 (a subgradient).",
     code="abs({0})", partials_code=("(1.0 if {0} > 0.0 else (-1.0 if {0} < 0.0 else 0.0))",),
 )
@@ -821,7 +823,7 @@ MAXIMUM = _builtin(
     partials_text=("[{0} > {1}] + ½ · [{0} = {1}]", "[{1} > {0}] + ½ · [{0} = {1}]"),
     partials_latex=(r"[{0} > {1}] + \tfrac{{1}}{{2}} [{0} = {1}]",
                     r"[{1} > {0}] + \tfrac{{1}}{{2}} [{0} = {1}]"),
-    kink=operator.sub, sympy=lambda sp, x, y: sp.Max(x, y), symbol="max",
+    kink=operator.sub, symbol="max",
     doc="v = max(x, y);  ∂v/∂x = 1 if x > y, 0 if x < y, and ½ at a tie x = y (as PyTorch: "
     "each side gets half).  NaN in either operand gives NaN.",
     code="_p_maximum({0}, {1})",
@@ -835,7 +837,7 @@ MINIMUM = _builtin(
     partials_text=("[{0} < {1}] + ½ · [{0} = {1}]", "[{1} < {0}] + ½ · [{0} = {1}]"),
     partials_latex=(r"[{0} < {1}] + \tfrac{{1}}{{2}} [{0} = {1}]",
                     r"[{1} < {0}] + \tfrac{{1}}{{2}} [{0} = {1}]"),
-    kink=operator.sub, sympy=lambda sp, x, y: sp.Min(x, y), symbol="min",
+    kink=operator.sub, symbol="min",
     doc="v = min(x, y);  ∂v/∂x = 1 if x < y, 0 if x > y, and ½ at a tie x = y (as PyTorch: "
     "each side gets half).  NaN in either operand gives NaN.",
     code="_p_minimum({0}, {1})",
@@ -851,7 +853,6 @@ EXP = _builtin(
     "exp", exp,
     (lambda x, out: out,),
     latex=r"\exp({0})", partials_text=("{out}",), partials_latex=("{out}",),
-    sympy=lambda sp, x: sp.exp(x),
     doc="v = eˣ;  ∂v/∂x = eˣ = v.  Overflow gives inf.",
     code="_p_exp({0})", partials_code=("{out}",),
 )
@@ -865,7 +866,7 @@ LOG = _builtin(
     "log", math.log,
     (lambda x, out: _div(1.0, x),),
     latex=r"\log {0}", partials_text=("1 / {0}",), partials_latex=(r"\frac{{1}}{{{0}}}",),
-    domain=_log_domain, sympy=lambda sp, x: sp.log(x),
+    domain=_log_domain,
     doc="v = ln x;  ∂v/∂x = 1/x.  x ≤ 0 is outside the domain.",
 )
 
@@ -879,7 +880,7 @@ LOG1P = _builtin(
     (lambda x, out: 1.0 / (1.0 + x),),
     latex=r"\log(1 + {0})", partials_text=("1 / (1 + {0})",),
     partials_latex=(r"\frac{{1}}{{1 + {0}}}",),
-    domain=_log1p_domain, sympy=lambda sp, x: sp.log(1 + x),
+    domain=_log1p_domain,
     doc="v = ln(1 + x), accurate for small x (log1p(1e-20) is 1e-20, not 0);  "
     "∂v/∂x = 1/(1 + x).  x ≤ −1 is outside the domain.",
 )
@@ -900,7 +901,7 @@ SQRT = _builtin(
     (lambda x, out: _div(0.5, out),),
     latex=r"\sqrt{{{0}}}", partials_text=("1 / (2 · {out})",),
     partials_latex=(r"\frac{{1}}{{2 {out}}}",),
-    domain=_sqrt_domain, sympy=lambda sp, x: sp.sqrt(x),
+    domain=_sqrt_domain,
     doc="v = √x;  ∂v/∂x = 1/(2√x) = 1/(2v), +inf at x = 0.  x < 0 is outside the domain.",
 )
 
@@ -912,7 +913,6 @@ SIN = _builtin(
     "sin", _sin,
     (lambda x, out: cos(x),),
     latex=r"\sin {0}", partials_text=("cos({0})",), partials_latex=(r"\cos {0}",),
-    sympy=lambda sp, x: sp.sin(x),
     doc="v = sin x;  ∂v/∂x = cos x",
     code="_p_sin({0})", partials_code=("_p_cos({0})",),
 )
@@ -921,7 +921,6 @@ COS = _builtin(
     "cos", _cos,
     (lambda x, out: -sin(x),),
     latex=r"\cos {0}", partials_text=("−sin({0})",), partials_latex=(r"-\sin {0}",),
-    sympy=lambda sp, x: sp.cos(x),
     doc="v = cos x;  ∂v/∂x = −sin x",
     code="_p_cos({0})", partials_code=("-_p_sin({0})",),
 )
@@ -930,7 +929,6 @@ TAN = _builtin(
     "tan", _tan,
     (lambda x, out: 1.0 + out * out,),
     latex=r"\tan {0}", partials_text=("1 + {out}²",), partials_latex=("1 + {out}^2",),
-    sympy=lambda sp, x: sp.tan(x),
     doc="v = tan x;  ∂v/∂x = 1 + tan²x = 1 + v²",
     code="_p_tan({0})", partials_code=("1.0 + {out} * {out}",),
 )
@@ -940,7 +938,6 @@ ATAN = _builtin(
     (lambda x, out: 1.0 / (1.0 + x * x),),
     latex=r"\arctan {0}", partials_text=("1 / (1 + {0}²)",),
     partials_latex=(r"\frac{{1}}{{1 + {0}^2}}",),
-    sympy=lambda sp, x: sp.atan(x),
     doc="v = arctan x;  ∂v/∂x = 1/(1 + x²)",
     code="_p_atan({0})", partials_code=("1.0 / (1.0 + {0} * {0})",),
 )
@@ -952,7 +949,6 @@ ERF = _builtin(
     (lambda x, out: _TWO_OVER_SQRT_PI * exp(-(x * x)),),
     latex=r"\operatorname{{erf}} {0}", partials_text=("2/√π · exp(−{0}²)",),
     partials_latex=(r"\frac{{2}}{{\sqrt{{\pi}}}} e^{{-{0}^2}}",),
-    sympy=lambda sp, x: sp.erf(x),
     doc="v = erf x = (2/√π) ∫₀ˣ e^(−t²) dt;  ∂v/∂x = (2/√π) e^(−x²)",
     code="_p_erf({0})", partials_code=(f"{_TWO_OVER_SQRT_PI!r} * _p_exp(-({{0}} * {{0}}))",),
 )
@@ -968,7 +964,6 @@ TANH = _builtin(
     "tanh", math.tanh,
     (lambda x, out: 1.0 - out * out,),
     latex=r"\tanh {0}", partials_text=("1 − {out}²",), partials_latex=("1 - {out}^2",),
-    sympy=lambda sp, x: sp.tanh(x),
     doc="v = tanh x;  ∂v/∂x = 1 − tanh²x = 1 − v²",
     code="_p_tanh({0})", partials_code=("1.0 - {out} * {out}",),
 )
@@ -987,7 +982,6 @@ SIGMOID = _builtin(
     (lambda x, out: out * (1.0 - out),),
     text="σ({0})", latex=r"\sigma({0})", partials_text=("{out} · (1 − {out})",),
     partials_latex=(r"{out} (1 - {out})",),
-    sympy=lambda sp, x: 1 / (1 + sp.exp(-x)),
     doc="v = σ(x) = 1/(1 + e⁻ˣ);  ∂v/∂x = σ(x)(1 − σ(x)) = v(1 − v).  No overflow for any x.",
     code="_p_sigmoid({0})", partials_code=("{out} * (1.0 - {out})",),
 )
@@ -1010,7 +1004,7 @@ RELU = _builtin(
     (_step,),
     latex=r"\operatorname{{relu}}({0})", partials_text=("[{0} > 0]",),
     partials_latex=(r"[{0} > 0]",),
-    kink=_identity, sympy=lambda sp, x: sp.Max(0, x),
+    kink=_identity,
     doc="v = max(0, x);  ∂v/∂x = 1 if x > 0 else 0, with relu′(0) = 0 (a subgradient).",
     code="({0} if {0} > 0.0 or {0} != {0} else 0.0)",
     partials_code=("(1.0 if {0} > 0.0 else 0.0)",),
@@ -1029,7 +1023,6 @@ LEAKY_RELU = _builtin(
     partials_text=("[{0} > 0] + {1} · [{0} ≤ 0]", "{0} · [{0} ≤ 0]"),
     partials_latex=(r"[{0} > 0] + {1} [{0} \le 0]", r"{0} [{0} \le 0]"),
     kink=lambda x, slope: x,
-    sympy=lambda sp, x, slope: sp.Max(x, 0) + slope * sp.Min(x, 0),
     doc="v = x if x > 0 else slope·x, slope 0.01 by default (PyTorch's negative_slope);  "
     "∂v/∂x = 1 if x > 0 else slope, so slope at the kink x = 0, as in PyTorch;  "
     "∂v/∂slope = 0 if x > 0 else x.",
@@ -1055,7 +1048,6 @@ ELU = _builtin(
     partials_text=("[{0} > 0] + {1} · exp({0}) · [{0} ≤ 0]", "(exp({0}) − 1) · [{0} ≤ 0]"),
     partials_latex=(r"[{0} > 0] + {1} e^{{{0}}} [{0} \le 0]", r"(e^{{{0}}} - 1) [{0} \le 0]"),
     kink=lambda x, alpha: x,
-    sympy=lambda sp, x, alpha: sp.Max(x, 0) + alpha * (sp.exp(sp.Min(x, 0)) - 1),
     doc="v = x if x > 0 else α(eˣ − 1), α = 1 by default (PyTorch's alpha);  "
     "∂v/∂x = 1 if x > 0 else α·eˣ, so α at the kink x = 0, as in PyTorch;  "
     "∂v/∂α = 0 if x > 0 else eˣ − 1.",
@@ -1072,7 +1064,6 @@ SOFTPLUS = _builtin(
     (lambda x, out: sigmoid(x),),
     latex=r"\operatorname{{softplus}}({0})", partials_text=("σ({0})",),
     partials_latex=(r"\sigma({0})",),
-    sympy=lambda sp, x: sp.log(1 + sp.exp(x)),
     doc="v = ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^−|x|) so that it never overflows;  "
     "∂v/∂x = σ(x).  PyTorch's softplus switches to v = x above its threshold 20, where the "
     "two differ by less than 2.1e-9.",
@@ -1101,7 +1092,6 @@ GELU = _builtin(
     (_gelu_slope,),
     latex=r"\operatorname{{gelu}}({0})", partials_text=("Φ({0}) + {0} · φ({0})",),
     partials_latex=(r"\Phi({0}) + {0} \varphi({0})",),
-    sympy=lambda sp, x: x * (1 + sp.erf(x / sp.sqrt(2))) / 2,
     doc="v = x·Φ(x) = (x/2)(1 + erf(x/√2)), the exact GELU (PyTorch's approximate='none');  "
     "∂v/∂x = Φ(x) + x·φ(x), with φ(x) = e^(−x²/2)/√(2π).",
 )
@@ -1126,7 +1116,6 @@ SILU = _builtin(
     (_silu_slope,),
     latex=r"\operatorname{{silu}}({0})", partials_text=("σ({0}) · (1 + {0} · (1 − σ({0})))",),
     partials_latex=(r"\sigma({0}) (1 + {0} (1 - \sigma({0})))",),
-    sympy=lambda sp, x: x / (1 + sp.exp(-x)),
     doc="v = x·σ(x), also called swish;  ∂v/∂x = σ(x)(1 + x(1 − σ(x))).",
 )
 
@@ -1155,7 +1144,7 @@ SUM = _builtin(
     variadic=True, text="Σ", latex=r"\sum", symbol="Σ",
     display=_sum_display,
     display_partial=lambda names, i, latex: "1",
-    sympy=lambda sp, *xs: sp.Add(*xs), function=False,
+    function=False,
     doc="v = x₁ + … + xₙ;  ∂v/∂xᵢ = 1.  One node for a sum of any length.",
     code=_sum_code, partials_code=_sum_partial_code,
 )
@@ -1197,18 +1186,13 @@ def _dot_partial_code(names: Sequence[str], i: int) -> str:
     return "1.0" if i == 2 * n else (names[i + n] if i < n else names[i - n])
 
 
-def _dot_sympy(sp: Any, *xs: Any) -> Any:
-    n = len(xs) // 2
-    return sp.Add(*(w * a for w, a in zip(xs[:n], xs[n:2 * n], strict=True)), xs[-1])
-
-
 DOT = _builtin(
     "dot", _dot_primal,
     _dot_partials,
     variadic=True, text="w·a + b", latex=r"w \cdot a + b", symbol="Σ w·a + b",
     display=_dot_display,
     display_partial=_dot_display_partial,
-    sympy=_dot_sympy, function=False,
+    function=False,
     doc="z = Σₖ wₖaₖ + b, a neuron's weighted input, as one node;  ∂z/∂wₖ = aₖ, "
     "∂z/∂aₖ = wₖ, ∂z/∂b = 1.  Operands: w₁ … wₙ, a₁ … aₙ, b.",
     code=_dot_code, partials_code=_dot_partial_code,

@@ -35,7 +35,9 @@ LAYERS: list[tuple[str, ...]] = [
     ("optim",),
     ("backprop",),
     ("report",),
+    ("testing.forms",),
     ("testing.program",),
+    ("testing.oracle", "testing.pytorch"),
     ("testing",),
     ("testing.strategies",),
     ("expression",),
@@ -43,7 +45,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("__main__",),
 ]
 CORE = ("errors", "files", "rules", "_graph", "cost", "sweep", "engine", "functional")
-OPTIONAL = ("graphviz", "pygraphviz", "hypothesis", "sympy", "numpy", "matplotlib", "anywidget")
+OPTIONAL = ("graphviz", "pygraphviz", "hypothesis", "sympy", "mpmath", "torch", "numpy", "matplotlib", "anywidget")
 
 
 def module_name(path: Path, package: Path) -> str:

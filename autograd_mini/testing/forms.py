@@ -1,0 +1,79 @@
+"""The package's own ops as sympy expressions: the oracle of the property tests.
+
+Each entry says what an op *is* (its value), as a mathematician would write it, independently
+of the rule table: the table's primal and partials are code to be checked, and this is what
+they are checked against. sympy differentiates these forms itself, so a wrong partial in the
+table, or a wrong primal, shows up as a disagreement with sympy.
+
+A user's primitive brings its own form, ``primitive(..., sympy=lambda sp, x: ...)``; a row of
+the package's own is looked up here. Every form is called as ``form(sp, *operands)`` with the
+sympy module first, so that importing this module does not import sympy.
+
+>>> from autograd_mini.rules import RULES
+>>> sorted(set(name for name, rule in RULES.items() if rule.builtin) - set(SYMPY_FORMS))
+[]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..rules import Rule
+
+__all__ = ["SYMPY_FORMS", "sympy_form"]
+
+
+def _dot(sp: Any, *xs: Any) -> Any:
+    # operands (w₁ … wₙ, a₁ … aₙ, b): Σₖ wₖaₖ + b
+    n = len(xs) // 2
+    return sp.Add(*(w * a for w, a in zip(xs[:n], xs[n:2 * n], strict=True)), xs[-1])
+
+
+#: Every built-in op, by name, as ``form(sp, *operands)``.
+SYMPY_FORMS: dict[str, Callable[..., Any]] = {
+    # arithmetic
+    "add": lambda sp, x, y: x + y,
+    "sub": lambda sp, x, y: x - y,
+    "mul": lambda sp, x, y: x * y,
+    "div": lambda sp, x, y: x / y,
+    "pow": lambda sp, x, y: x**y,
+    "pos": lambda sp, x: x,
+    "neg": lambda sp, x: -x,
+    "sum": lambda sp, *xs: sp.Add(*xs),
+    "dot": _dot,
+    # piecewise
+    "abs": lambda sp, x: sp.Abs(x),
+    "maximum": lambda sp, x, y: sp.Max(x, y),
+    "minimum": lambda sp, x, y: sp.Min(x, y),
+    "relu": lambda sp, x: sp.Max(x, 0),
+    "leaky_relu": lambda sp, x, slope: sp.Max(x, 0) + slope * sp.Min(x, 0),
+    "elu": lambda sp, x, alpha: sp.Max(x, 0) + alpha * (sp.exp(sp.Min(x, 0)) - 1),
+    # elementary functions
+    "exp": lambda sp, x: sp.exp(x),
+    "log": lambda sp, x: sp.log(x),
+    "log1p": lambda sp, x: sp.log(1 + x),
+    "sqrt": lambda sp, x: sp.sqrt(x),
+    "sin": lambda sp, x: sp.sin(x),
+    "cos": lambda sp, x: sp.cos(x),
+    "tan": lambda sp, x: sp.tan(x),
+    "atan": lambda sp, x: sp.atan(x),
+    "erf": lambda sp, x: sp.erf(x),
+    "tanh": lambda sp, x: sp.tanh(x),
+    # activations, by their definitions
+    "sigmoid": lambda sp, x: 1 / (1 + sp.exp(-x)),
+    "softplus": lambda sp, x: sp.log(1 + sp.exp(x)),
+    "gelu": lambda sp, x: x * (1 + sp.erf(x / sp.sqrt(2))) / 2,  # x·Φ(x)
+    "silu": lambda sp, x: x / (1 + sp.exp(-x)),
+}
+
+
+def sympy_form(rule: Rule, who: str = "to_sympy") -> Callable[..., Any]:
+    """The sympy form of a row: the package's own from :data:`SYMPY_FORMS`, a user's from the
+    row. A row without one raises ValueError, naming the op and how to give it one."""
+    form = SYMPY_FORMS.get(rule.name) if rule.builtin else rule.sympy
+    if form is None:
+        raise ValueError(f"{who}: op {rule.name!r} has no sympy form; register it with "
+                         f"primitive({rule.name!r}, ..., sympy=lambda sp, x: ...), the op "
+                         "written with sympy functions")
+    return form
