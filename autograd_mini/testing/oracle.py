@@ -468,8 +468,8 @@ def _check_one(f: Function | Program, point: Point, order: int, engine: type | N
             for (name, b), a in zip(expected, ours, strict=True)]
     if not all(ok for *_, ok in rows):
         who = "autograd_mini" if engine is None else engine.__name__
-        header = (f"{who} and sympy disagree at ({', '.join(names)}) = ({_numbers(point)}), "
-                  f"for f = {to_sympy(out)}")
+        at = ", ".join(f"{n} = {x!r}" for n, x in zip(names, point, strict=True))
+        header = f"{who} and sympy disagree at {at}, for f = {to_sympy(out)}"
         raise SympyMismatchError(header, rows, rtol, atol)
 
 

@@ -101,6 +101,10 @@ class Instruction:
             return f"Instruction('const', value={_number(self.value)})"
         return f"Instruction({self.op!r}, {self.args!r})"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # hypothesis and IPython print with this: the repr, rather than every field
+        printer.text(repr(self))
+
 
 def _number(x: float) -> str:
     """A float as Python that evaluates to it: ``float('inf')`` for infinities and NaN."""
@@ -227,6 +231,10 @@ class Program:
         body = ", ".join(map(repr, self.body)) + ("," if len(self.body) == 1 else "")
         output = "" if self.output == -1 else f", output={self.output}"
         return f"Program({self.n_inputs}, ({body}){output})"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # hypothesis prints a failing example with this: Python that rebuilds the program
+        printer.text(repr(self))
 
 def _chain(terms: Sequence[Any]) -> Any:
     total = terms[0]
