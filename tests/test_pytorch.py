@@ -5,6 +5,9 @@ fixed points, away from kinks, and also at the kinks and ties themselves, where 
 document the same choice: torch.maximum/minimum give ½ to each side of a tie, leaky_relu has
 slope ``negative_slope`` at 0 and elu slope ``alpha`` at 0. The whole module is skipped when
 torch is not installed (CI has no torch).
+
+The last part checks :func:`~autograd_mini.testing.pytorch.compare_with_torch` on whole
+functions that together use every built-in row, at orders 1 and 2, and on a wrong primitive.
 """
 
 from __future__ import annotations
@@ -18,6 +21,13 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import autograd_mini as am  # noqa: E402
+from autograd_mini._graph import topological_order  # noqa: E402
+from autograd_mini.rules import RULES  # noqa: E402
+from autograd_mini.testing.pytorch import (  # noqa: E402
+    TORCH_FORMS,
+    TorchMismatchError,
+    compare_with_torch,
+)
 
 F = torch.nn.functional
 
@@ -219,3 +229,146 @@ def test_elu_mixed_second_derivative_against_torch() -> None:
         h = am.hessian(am.elu)(x, 0.5)
         assert close(h[0][1], float(dxda), REL2)
         assert close(h[1][0], float(dxda), REL2)
+
+
+# ---------------------------------------------------------------------------------------------
+# compare_with_torch: whole functions, recorded once and replayed in torch, every row covered
+# ---------------------------------------------------------------------------------------------
+
+
+def arithmetic(x: Any, y: Any) -> Any:
+    return ((x + y) * (x - y) / y ** 3 + x ** y + 2.0 ** x + (+x) * (-y) + abs(x - 2.0 * y)
+            - 1.5 / x + (x * y) ** 0.5)
+
+
+def exponentials(x: Any, y: Any) -> Any:
+    return (x.exp() * y.log() + (x * y).log1p() + (x * x + y).sqrt() / x.sin()
+            + y.cos() * x.tan() + (x - y).atan() + (x * y).erf())
+
+
+def activations(x: Any, y: Any) -> Any:
+    return (x.tanh() * y.sigmoid() + (x * y).relu() + x.relu() + x.leaky_relu()
+            + y.leaky_relu(0.2) + x.leaky_relu(y) + x.elu() + y.elu(alpha=0.5)
+            + x.elu(alpha=y) + (x - y).softplus() + (x * y).gelu() + (x + y).silu()
+            + am.maximum(x, y * y) + am.minimum(x.exp(), y))
+
+
+def sums(x: Any, y: Any, z: Any) -> Any:
+    return (am.total([x, y * z, 2.0, x.exp()]) * am.dot([x, y, 0.5], [z, x, y], z)
+            + am.dot([y], [y]) + am.dot([], [], x) + am.total([x]))
+
+
+def kinks(x: Any, y: Any) -> Any:
+    """Every kink and tie at its worst when x = y = 0, where both libraries document the same
+    subgradients: relu′(0) = abs′(0) = 0, leaky_relu′(0) = slope, elu′(0) = α, ½ at a tie."""
+    return (x.relu() + abs(y) + am.maximum(x, y) + am.minimum(y, x) + x.leaky_relu(0.2)
+            + y.elu(0.5) + am.maximum(x, x) + x.elu(alpha=y) + y.leaky_relu(x))
+
+
+WHOLE: dict[str, tuple[Callable[..., Any], list[list[float]]]] = {
+    "arithmetic": (arithmetic, [[0.7, 1.3], [1.9, 0.4]]),
+    "exponentials": (exponentials, [[0.6, 1.7], [1.1, 0.2]]),
+    "activations": (activations, [[-0.4, 0.8], [0.9, -0.3], [1.5, 1.5]]),
+    "sums": (sums, [[0.3, -1.2, 2.0], [-1.0, 0.5, 0.25]]),
+    "kinks": (kinks, [[0.0, 0.0], [0.0, -0.0], [1.0, 1.0], [-0.5, 0.5]]),
+}
+
+
+def _recorded_ops(f: Callable[..., Any], xs: list[float]) -> set[str]:
+    out = f(*(am.Value(x) for x in xs))
+    return {v.op for v in topological_order(out) if v.op not in (None, "const")}
+
+
+def test_every_builtin_row_has_a_torch_form_and_is_exercised() -> None:
+    builtin = {name for name, rule in RULES.items() if rule.builtin}
+    assert builtin <= set(TORCH_FORMS)
+    used = set().union(*(_recorded_ops(f, points[0]) for f, points in WHOLE.values()))
+    assert builtin <= used, sorted(builtin - used)
+
+
+@pytest.mark.parametrize("order", [1, 2])
+@pytest.mark.parametrize(("name", "xs"),
+                         [(name, xs) for name, (_, points) in WHOLE.items() for xs in points])
+def test_compare_with_torch_agrees(name: str, xs: list[float], order: int) -> None:
+    assert compare_with_torch(WHOLE[name][0], xs, order=order) is True
+
+
+@pytest.mark.parametrize("x", [-800.0, -30.0, 0.0, 20.5, 36.0, 800.0])
+def test_softplus_is_the_exact_form_in_the_tails(x: float) -> None:
+    """Above torch's threshold 20 its F.softplus is x itself; the oracle's form is ln(1 + eˣ)
+    at every order, as the row is: σ(20.5) = 1 − 1.3e-9 fails against a slope of 1."""
+    assert compare_with_torch(lambda t: t.softplus(), [x]) is True
+
+
+def test_order_zero_compares_the_value_only() -> None:
+    assert compare_with_torch(lambda x: x.exp(), [0.5], order=0) is True
+
+
+def test_a_value_from_outside_f_is_a_constant() -> None:
+    w = am.Value(2.0, label="w")
+    assert compare_with_torch(lambda x: w * x.sin() + w.exp(), [0.3]) is True
+
+
+def test_an_unused_input_has_zero_derivatives() -> None:
+    assert compare_with_torch(lambda x, y: x * x, [1.5, -2.0]) is True
+    assert compare_with_torch(lambda x: 3.0, [1.5]) is True
+
+
+@pytest.fixture
+def wrong_cube() -> Any:
+    """cube(x) = x³ with a partial 10% too large, registered unchecked under a unique name."""
+    name = "t_torch_oracle_wrong_cube"
+    cube = am.primitive(name, lambda x: x ** 3, [lambda x, out: 1.1 * (3.0 * x * x)],
+                        check=False)
+    yield name, cube
+    RULES.pop(name, None)
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_a_wrong_partial_is_caught_and_named(wrong_cube: Any, order: int) -> None:
+    name, cube = wrong_cube
+    forms = {name: lambda torch, x: x ** 3}
+    with pytest.raises(TorchMismatchError) as caught:
+        compare_with_torch(lambda x, y: cube(x) * y + y.sin(), [1.5, 2.0], order=order,
+                           forms=forms)
+    error = caught.value
+    assert isinstance(error, AssertionError)
+    message = str(error)
+    assert "∂f/∂x0" in message
+    assert "<-- mismatch" in message
+    assert f"∂{name}/∂x at x = 1.5" in message  # the culprit, at its own operand
+    bad = {entry for entry, *_, ok in error.rows if not ok}
+    assert "∂f/∂x0" in bad
+    assert "∂f/∂x1" not in bad
+    assert "f" not in bad
+    if order == 2:
+        assert {"∂²f/∂x0²", "∂²f/∂x0∂x1", "∂²f/∂x1∂x0"} <= bad
+        assert "∂²f/∂x1²" not in bad
+    # at 0 the partial's 10% of 3x² is 0, so nothing differs; a wrong torch form is caught
+    # at the value, and named
+    assert compare_with_torch(lambda x: cube(x), [0.0], forms=forms) is True
+    with pytest.raises(TorchMismatchError, match=r"value 3\.375, torch"):
+        compare_with_torch(lambda x: cube(x), [1.5], forms={name: lambda torch, x: x ** 2})
+
+
+def test_a_10_percent_error_is_far_outside_the_tolerance(wrong_cube: Any) -> None:
+    name, cube = wrong_cube
+    with pytest.raises(TorchMismatchError):
+        compare_with_torch(lambda x: cube(x), [1.0], order=1, atol=1e-3, rtol=1e-2,
+                           forms={name: lambda torch, x: x ** 3})
+
+
+def test_a_row_without_a_torch_form_is_named(wrong_cube: Any) -> None:
+    name, cube = wrong_cube
+    with pytest.raises(ValueError, match=rf"no torch form.*'{name}'.*forms=\{{\"{name}\": "
+                                         r"lambda torch, x: \.\.\.\}"):
+        compare_with_torch(lambda x: cube(x).exp(), [0.5])
+
+
+def test_a_torch_form_that_fails_is_named(wrong_cube: Any) -> None:
+    name, cube = wrong_cube
+    with pytest.raises(ValueError, match=rf"the torch form of '{name}' raised TypeError"):
+        compare_with_torch(lambda x: cube(x), [0.5], forms={name: lambda torch: 0})
+    with pytest.raises(TypeError, match="float64"):
+        compare_with_torch(lambda x: cube(x), [0.5],
+                           forms={name: lambda torch, x: x.float() ** 3})
