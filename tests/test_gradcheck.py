@@ -15,10 +15,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograd_mini import Value, is_grad_enabled
+from autograd_mini import DomainError, Value, grad, is_grad_enabled, sqrt
+from autograd_mini.cost import count_passes
 from autograd_mini.engine import apply_rule
 from autograd_mini.rules import RULES, Rule
-from autograd_mini.testing import GradcheckError, gradcheck, numerical_grad
+from autograd_mini.testing import (
+    GradcheckError,
+    ProbeError,
+    check_grads,
+    gradcheck,
+    numerical_grad,
+)
 
 small = st.floats(-10.0, 10.0)
 
@@ -268,3 +275,188 @@ def test_gradcheck_requires_f_to_return_a_value() -> None:
 def test_gradcheck_rejects_non_numeric_inputs() -> None:
     with pytest.raises(TypeError):
         gradcheck(lambda x: x, ["0.5"])  # type: ignore[list-item]
+
+
+# ---------------------------------------------------------------------------------------------
+# Domain edges: one-sided differences, and a clear error when no difference can be taken
+# ---------------------------------------------------------------------------------------------
+#
+# Within eps = 1e-6 of a domain edge, x − eps (or x + eps) is outside the domain, so the
+# central difference cannot be taken. numerical_grad then uses the one-sided second-order
+# difference (−3f(x) + 4f(x+h) − f(x+2h))/2h on the other side, halving h until two estimates
+# in a row agree to 1e-9 relative (or to rounding, 2⁻⁴⁸·Σ|f|/h), and extrapolates. Its
+# truncation error shrinks fourfold a halving, so once settled the error is at most about a
+# third of the last change, ≈ 1e-9 relative, plus rounding: for log at 1e-7 the last h is about
+# 1e-11 and Σ|f| ≈ 50, so ≈ 50 · 3.6e-15 / 1e-11 ≈ 2e-2 on a slope of 1e7, 2e-9 relative.
+# EDGE_REL = 1e-6 leaves a factor of several hundred for both, and is still a thousand times
+# tighter than gradcheck's rtol, so a pass cannot be the tolerance's doing. Every expected
+# value below is a closed form written by hand.
+EDGE_REL = 1e-6
+
+
+def _log(x: Value) -> Value:
+    return x.log()
+
+
+def test_log_within_eps_of_zero_is_differenced_from_the_right() -> None:
+    x = 1e-7
+    with pytest.raises(DomainError):  # the central difference's left probe is outside
+        _log(Value(x - 1e-6))
+    with count_passes() as cost:
+        (slope,) = numerical_grad(_log, [x])
+    assert math.isclose(slope, 1.0 / x, rel_tol=EDGE_REL)  # d/dx log x = 1/x
+    assert cost.evaluations > 2  # more than the two of a central difference
+    assert gradcheck(_log, [x]) is True
+
+
+def test_sqrt_within_eps_of_zero_is_differenced_from_the_right() -> None:
+    x = 1e-8
+    (slope,) = numerical_grad(lambda v: v.sqrt(), [x])
+    assert math.isclose(slope, 1.0 / (2.0 * math.sqrt(x)), rel_tol=EDGE_REL)  # = 5000
+    assert gradcheck(lambda v: v.sqrt(), [x]) is True
+
+
+@settings(deadline=None)
+@given(x=st.floats(1e-10, 9.9e-7))
+def test_log_anywhere_within_eps_of_zero(x: float) -> None:
+    (slope,) = numerical_grad(_log, [x])
+    assert math.isclose(slope, 1.0 / x, rel_tol=EDGE_REL)
+
+
+def test_the_mirrored_side_log_of_minus_x_left_of_zero() -> None:
+    """log(−x) is defined for x < 0; at x = −1e-7, x + eps > 0 is outside, so the backward
+    difference (3f(x) − 4f(x−h) + f(x−2h))/2h is used. d/dx log(−x) = 1/x."""
+    x = -1e-7
+    (slope,) = numerical_grad(lambda v: (-v).log(), [x])
+    assert math.isclose(slope, 1.0 / x, rel_tol=EDGE_REL)
+    assert gradcheck(lambda v: (-v).log(), [x]) is True
+
+
+def test_the_mirrored_side_sqrt_of_one_minus_x_left_of_one() -> None:
+    """sqrt(1 − x) at 1 − 1e-7: d/dx = −1/(2·sqrt(1 − x))."""
+    x = 1.0 - 1e-7
+    (slope,) = numerical_grad(lambda v: (1 - v).sqrt(), [x])
+    assert math.isclose(slope, -1.0 / (2.0 * math.sqrt(1.0 - x)), rel_tol=EDGE_REL)
+
+
+def test_log1p_within_eps_of_minus_one() -> None:
+    """d/dx log1p x = 1/(1 + x), here ≈ 1e7 (1 + x of the float x, exactly)."""
+    x = -1.0 + 1e-7
+    (slope,) = numerical_grad(lambda v: v.log1p(), [x])
+    assert math.isclose(slope, 1.0 / (1.0 + x), rel_tol=EDGE_REL)
+    assert gradcheck(lambda v: v.log1p(), [x]) is True
+
+
+def test_a_zero_division_on_one_side_sends_the_difference_to_the_other() -> None:
+    """f = 3x + x² for x ≥ 0, undefined (ZeroDivisionError) below. The one-sided difference
+    is exact for a parabola, so the slope at 0 is 3 + 2·0 = 3 up to rounding."""
+
+    def f(v: Value) -> float:
+        if v.data < 0:
+            raise ZeroDivisionError("f is undefined below 0")
+        return 3.0 * v.data + v.data**2
+
+    (slope,) = numerical_grad(f, [0.0])
+    assert math.isclose(slope, 3.0, rel_tol=1e-9)
+
+
+def test_only_the_input_near_the_edge_is_differenced_one_sided() -> None:
+    """f(x, y) = x·log y at (3, 1e-7): ∇f = (log y, x/y); x is far from any edge."""
+    x, y = 3.0, 1e-7
+    gx, gy = numerical_grad(lambda a, b: a * b.log(), [x, y])
+    assert math.isclose(gx, math.log(y), rel_tol=1e-7, abs_tol=FD_ABS)
+    assert math.isclose(gy, x / y, rel_tol=EDGE_REL)
+    assert gradcheck(lambda a, b: a * b.log(), [x, y]) is True
+
+
+def test_check_grads_to_second_order_near_the_edge() -> None:
+    """The derivative functions are undefined beyond the edge too (grad of log at a negative
+    point fails in its forward pass), so order 2 needs the one-sided difference as well."""
+    assert check_grads(_log, [1e-7], order=2) is True
+    assert check_grads(lambda v: v.sqrt(), [1e-8], order=2) is True
+    assert check_grads(lambda v: (-v).log(), [-1e-7], order=2) is True
+    assert check_grads(lambda v: v.log1p(), [-1.0 + 1e-7], order=2) is True
+
+
+def test_the_derivative_function_near_the_edge_against_its_closed_form() -> None:
+    """What check_grads differences at order 2: x ↦ (log)′(x) = 1/x, whose slope is −1/x²."""
+    x = 1e-7
+    (slope,) = numerical_grad(lambda v: grad(_log)(v), [x])
+    assert math.isclose(slope, -1.0 / x**2, rel_tol=EDGE_REL)
+
+
+def _narrow(x: Value) -> Value:
+    """sqrt(1e-14 − x²): defined only for |x| ≤ 1e-7, narrower than eps = 1e-6."""
+    return (x * x * (-1) + 1e-14).sqrt()
+
+
+def test_a_domain_narrower_than_eps_raises_a_clear_probe_error() -> None:
+    with pytest.raises(ProbeError) as info:
+        numerical_grad(_narrow, [0.0])
+    error = info.value
+    message = str(error)
+    assert isinstance(error, ValueError)
+    assert not isinstance(error, (DomainError, GradcheckError))
+    assert message.startswith("numerical_grad: at input 0, x = 0.0")
+    assert "the probe x − eps = 0.0 − 1e-06 = -1e-06 left the domain of the op" in message
+    assert "the probe x + eps = 0.0 + 1e-06 = 1e-06 left the domain of the op" in message
+    assert "sqrt: sqrt is defined only for x ≥ 0" in message  # the DomainError's own words
+    assert "Move the point at least eps = 1e-06 from the edge" in message
+    assert "pass a smaller eps" in message
+    assert (error.index, error.x, error.eps) == (0, 0.0, 1e-6)
+    assert isinstance(error.__cause__, DomainError)
+    # The advice works: with eps = 1e-8 both probes are inside, and by symmetry of
+    # sqrt(1e-14 − x²) the slope at 0 is 0.
+    assert numerical_grad(_narrow, [0.0], eps=1e-8) == [0.0]
+
+
+def test_the_probe_error_names_the_input_and_the_caller() -> None:
+    with pytest.raises(ProbeError, match=r"^gradcheck: at input 1, x = 0\.0") as info:
+        gradcheck(lambda a, b: a + _narrow(b), [3.0, 0.0])
+    assert "x − eps = 0.0 − 1e-06" in str(info.value)
+    assert info.value.index == 1
+
+
+def test_check_grads_probe_error_names_the_mode_and_order() -> None:
+    with pytest.raises(ProbeError) as info:
+        check_grads(_narrow, [0.0])
+    message = str(info.value)
+    assert message.startswith("check_grads (mode=fwd/rev, order 1): the central differences "
+                              "of f: at input 0, x = 0.0")
+    assert "x − eps = 0.0 − 1e-06" in message
+    assert "Move the point at least eps" in message
+
+
+def test_check_grads_probe_error_at_order_2_names_the_derivative_function() -> None:
+    """x³ with a partial 3x² + 0·sqrt(1e-14 − x²): right, but defined only for |x| ≤ 1e-7, so
+    order 1 passes and order 2, which differences the derivative, cannot be taken at 0."""
+    cube = dataclasses.replace(
+        RULES["neg"], name="cube_narrow_partial", primal=lambda x: x**3,
+        partials=(lambda x, out: 3 * x * x + 0 * sqrt(x * x * (-1) + 1e-14),),
+    )
+    assert check_grads(lambda v: apply_rule(cube, v), [0.0], order=1) is True
+    with pytest.raises(ProbeError) as info:
+        check_grads(lambda v: apply_rule(cube, v), [0.0], modes=("rev",), order=2)
+    message = str(info.value)
+    assert message.startswith("check_grads (mode=rev, order 2): the central differences of "
+                              "x ↦ w·∇(f)(x), w = (1): at input 0, x = 0.0")
+    assert "x − eps = 0.0 − 1e-06" in message
+
+
+def test_a_slope_that_never_settles_raises_a_probe_error() -> None:
+    """sqrt at 0: the one-sided estimates grow like 1/√h without bound (the slope is +∞)."""
+    with pytest.raises(ProbeError, match="did not settle") as info:
+        numerical_grad(lambda v: v.sqrt(), [0.0])
+    assert "x − eps = 0.0 − 1e-06 = -1e-06 left the domain of the op" in str(info.value)
+
+
+@pytest.mark.parametrize("check", [numerical_grad, gradcheck, check_grads])
+def test_a_domain_error_at_the_users_own_point_propagates_unchanged(
+    check: Callable[..., object],
+) -> None:
+    """log at −1 is the user's mistake, and the DomainError already names their point."""
+    with pytest.raises(DomainError) as info:
+        check(_log, [-1.0])
+    assert not isinstance(info.value, ProbeError)
+    assert info.value.operands == (-1.0,)
+    assert info.value.op == "log"

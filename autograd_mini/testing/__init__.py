@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import random
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,6 +26,7 @@ from .program import Instruction, Program
 __all__ = [
     "GradcheckError",
     "Instruction",
+    "ProbeError",
     "Program",
     "RuleCheckError",
     "check_grads",
@@ -48,29 +50,188 @@ def _scalar(result: Any, what: str) -> float:
     raise TypeError(f"{what} must return a Value or a number, not {type(result).__name__}")
 
 
+class ProbeError(ValueError):
+    """A derivative by differences could not be taken at the caller's point: a probe x ± eps,
+    a point the caller never gave, fell outside the domain of f, and the one-sided difference
+    on the other side failed too (or did not settle).
+
+    It is a ValueError, as the DomainError that caused it is: what is wrong is an argument's
+    value (the point is within eps of a domain edge, or eps is too large for it), not a
+    derivative, so it is not a :class:`GradcheckError`. The message names the function, the
+    input, every failed probe with its numbers and what it raised, and what to do; ``index``,
+    ``x`` and ``eps`` say the same, and the first failure is the ``__cause__``.
+    """
+
+    def __init__(self, message: str, *, index: int = -1, x: float = math.nan,
+                 eps: float = math.nan) -> None:
+        super().__init__(message)
+        self.index, self.x, self.eps = index, x, eps
+
+
+#: What f raises where it is not defined (a DomainError is a ValueError). At a probe the
+#: caller never gave, these send the difference to the other side of x instead of escaping.
+_UNDEFINED = (ValueError, ZeroDivisionError)
+
+#: The one-sided difference halves its step until two estimates in a row agree this closely
+#: (relative), or to within rounding, giving up after this many halvings.
+_SETTLE_RTOL = 1e-9
+_MAX_HALVINGS = 64
+
+
 def numerical_grad(f: Callable[..., Any], xs: Sequence[float], eps: float = 1e-6) -> list[float]:
     """Central differences: ∂f/∂xᵢ ≈ (f(x + εeᵢ) − f(x − εeᵢ)) / 2ε, for every i.
 
     The error is O(ε²) from truncation plus O(u/ε) from rounding (u ≈ 1.1e-16), which is why
-    ε = 1e-6 is a good default for double precision. It costs two evaluations per input, so
-    O(W) evaluations of an O(W) function for W inputs: fine for checking, hopeless for training.
+    ε = 1e-6 is a good default for double precision. It costs two evaluations per input (a few
+    dozen for an input within ε of a domain edge, below), so O(W) evaluations of an O(W)
+    function for W inputs: fine for checking, hopeless for training.
 
     ``f`` is called with :class:`Value` arguments (under :func:`no_grad`, so no graph is kept)
     and returns a Value or a number.
+
+    **Near a domain edge.** Within ε of an edge one probe leaves the domain (log at 1e-7:
+    1e-7 − 1e-6 < 0). f is then differentiated from the other side alone, by the one-sided
+    second-order difference, here forward (backward mirrors it, h → −h):
+
+        f′(x) ≈ (−3f(x) + 4f(x + h) − f(x + 2h)) / 2h,
+
+    since Taylor's f(x + h) = f + hf′ + h²f″/2 + h³f‴/6 + … and f(x + 2h) = f + 2hf′ + 2h²f″
+    + 4h³f‴/3 + … give 4f(x + h) − f(x + 2h) = 3f + 2hf′ − 2h³f‴/3 + …, an error of h²f‴/3.
+    Next to an edge f‴ is huge (2/d³ for log at distance d from 0), so h = ε would be far
+    off; h therefore starts at ε/2 and halves, one evaluation each, until two estimates in a
+    row agree to 1e-9 or to rounding (2⁻⁴⁸·Σ|f|/h), and Richardson's (4D(h/2) − D(h))/3 then
+    cancels the h² term. Every probe stays between x and the probe x ± ε that worked.
+
+    If both probes fail, or the one-sided estimates fail or never settle (an infinite slope,
+    as sqrt's at 0), :class:`ProbeError` says which input and probe, what it raised, and what
+    to do. If f fails at the caller's own point, that error escapes as it is: it names their
+    point. (f at the point is evaluated only when a probe fails.)
+
+    >>> (slope,) = numerical_grad(lambda x: x.log(), [1e-7])  # x − 1e-6 < 0: one-sided
+    >>> math.isclose(slope, 1 / 1e-7, rel_tol=1e-6)  # d/dx log x = 1/x
+    True
     """
-    point = _points(xs, "numerical_grad")
+    return _differences(f, _points(xs, "numerical_grad"), eps, "numerical_grad")
+
+
+def _differences(f: Callable[..., Any], point: list[float], eps: float,
+                 who: str) -> list[float]:
+    """:func:`numerical_grad` at ``point``; ``who`` begins a :class:`ProbeError`'s message."""
 
     def at(shifted: list[float]) -> float:
         charge(evaluations=1)
         with no_grad():
             return _scalar(f(*(Value(x) for x in shifted)), "f")
 
+    here: list[float] = []  # f at the caller's point, once, if a probe fails
+
+    def at_point() -> float:
+        if not here:
+            here.append(at(list(point)))  # not caught: a failure here names the caller's point
+        return here[0]
+
     grads = []
     for i, x in enumerate(point):
-        up, down = list(point), list(point)
-        up[i], down[i] = x + eps, x - eps
-        grads.append((at(up) - at(down)) / (2.0 * eps))
+
+        def probe(t: float, i: int = i) -> float | Exception:
+            shifted = list(point)
+            shifted[i] = t
+            try:
+                return at(shifted)
+            except _UNDEFINED as error:
+                return error
+
+        up, down = probe(x + eps), probe(x - eps)
+        if not isinstance(up, Exception) and not isinstance(down, Exception):
+            grads.append((up - down) / (2.0 * eps))
+            continue
+        f0 = at_point()
+        failed = [(_step(x, 1.0, eps, "eps"), x + eps, up)] if isinstance(up, Exception) else []
+        if isinstance(down, Exception):
+            failed.append((_step(x, -1.0, eps, "eps"), x - eps, down))
+        where = f"{who}: at input {i}, x = {x!r}, with eps = {eps!r}"
+        cause = failed[0][2]
+        if not isinstance(up, Exception):
+            grads.append(_one_sided(probe, x, f0, up, 1.0, eps, where, failed, i))
+        elif not isinstance(down, Exception):
+            grads.append(_one_sided(probe, x, f0, down, -1.0, eps, where, failed, i))
+        else:
+            raise ProbeError(
+                f"{where}: f is defined at x but neither side of the central difference is: "
+                f"{_failures(failed)}; so no one-sided difference can be taken either. "
+                f"{_advice(eps)}", index=i, x=x, eps=eps) from cause
     return grads
+
+
+def _advice(eps: float) -> str:
+    return (f"Move the point at least eps = {eps!r} from the edge of the domain, or pass a "
+            "smaller eps.")
+
+
+def _one_sided(probe: Callable[[float], float | Exception], x: float, f0: float, f_eps: float,
+               s: float, eps: float, where: str,
+               failed: list[tuple[str, float, Exception]], i: int) -> float:
+    """The one-sided second-order difference at ``x`` on side ``s`` (+1 forward, −1 backward),
+    its step halving from ε/2 until it settles; ``f_eps`` is f(x + sε), already known.
+
+    The offsets a, b of the probes from x are taken as the floats they are, and the estimate is
+    the slope at x of the parabola through (0, f0), (a, f1), (b, f2):
+    −(a + b)/(ab)·f0 + b/(a(b − a))·f1 − a/(b(b − a))·f2, which for a = h, b = 2h is the
+    formula of :func:`numerical_grad`."""
+    far, f_far = x + s * eps, f_eps
+
+    def estimate(near: float, f_near: float) -> float:
+        a, b = near - x, far - x
+        return -(a + b) / (a * b) * f0 + b / (a * (b - a)) * f_near - a / (b * (b - a)) * f_far
+
+    previous: float | None = None
+    calm, h = 0, eps
+    for halving in range(1, _MAX_HALVINGS + 1):
+        h /= 2.0
+        near = x + s * h
+        if near in (x, far):  # the step is below the spacing of floats at x
+            break
+        f_near = probe(near)
+        if isinstance(f_near, Exception):
+            failed.append((_step(x, s, h, f"eps/{2 ** halving}"), near, f_near))
+            raise ProbeError(
+                f"{where}: {_failures(failed)}; so the one-sided difference on the other "
+                f"side failed too, though the probe {_step(x, s, eps, 'eps')} did not. "
+                f"{_advice(eps)}",
+                index=i, x=x, eps=eps) from failed[0][2]
+        slope = estimate(near, f_near)
+        if not math.isfinite(slope):
+            return slope  # as a central difference would: gradcheck reports it
+        if previous is not None:
+            # Rounding: each f is off by a few ulps, and the weights sum to about 4/h.
+            noise = 16.0 * sys.float_info.epsilon * (abs(f0) + abs(f_near) + abs(f_far)) / h
+            calm = calm + 1 if abs(slope - previous) <= _SETTLE_RTOL * abs(slope) + noise else 0
+            if calm == 2:
+                return (4.0 * slope - previous) / 3.0
+        previous, far, f_far = slope, near, f_near
+    last = "" if previous is None else f" (its last estimate was {previous!r})"
+    raise ProbeError(
+        f"{where}: {_failures(failed)}; and the one-sided difference "
+        f"(−3f(x) + 4f(x + h) − f(x + 2h)) / 2h on the other side did not settle as h shrank "
+        f"from eps/2 to {h!r}{last}: the slope may be infinite at the edge of the domain, as "
+        f"sqrt's is at 0, or eps may be too small for the floats near x. {_advice(eps)}",
+        index=i, x=x, eps=eps) from failed[0][2]
+
+
+def _step(x: float, s: float, step: float, name: str) -> str:
+    """``x − eps = 1e-07 − 1e-06``: a probe, by name and in numbers."""
+    sign = "+" if s > 0 else "−"
+    return f"x {sign} {name} = {x!r} {sign} {step!r}"
+
+
+def _failures(failed: list[tuple[str, float, Exception]]) -> str:
+    """``the probe x − eps = 1e-07 − 1e-06 = -9e-07 left the domain of the op (log: …)``."""
+    said = []
+    for probe, t, error in failed:
+        what = (f"left the domain of the op ({error})" if isinstance(error, DomainError)
+                else f"made f raise {type(error).__name__} ({error})")
+        said.append(f"the probe {probe} = {t!r} {what}")
+    return ", and ".join(said)
 
 
 class GradcheckError(AssertionError):
@@ -103,6 +264,14 @@ def gradcheck(f: Callable[..., Any], xs: Sequence[float], eps: float = 1e-6,
     Each input passes when |analytic − numeric| ≤ atol + rtol·|numeric| (PyTorch's test).
     Returns True, or raises :class:`GradcheckError` with both values for every input.
     A NaN on either side is a failure.
+
+    Within eps of a domain edge the numeric side is a one-sided difference, as
+    :func:`numerical_grad` explains, so a point the user gave is checked even where x − eps
+    is not in the domain; :class:`ProbeError` (a ValueError, not a mismatch) says when no
+    difference can be taken at all. An error of f at the user's own point escapes as it is.
+
+    >>> gradcheck(lambda x: x.log(), [1e-7])  # 1e-7 − 1e-6 < 0: differenced from the right
+    True
     """
     point = _points(xs, "gradcheck")
     inputs = [Value(x, label=f"x{i}") for i, x in enumerate(point)]
@@ -110,7 +279,7 @@ def gradcheck(f: Callable[..., Any], xs: Sequence[float], eps: float = 1e-6,
     if not isinstance(out, Value):
         raise TypeError(f"gradcheck: f must return a Value, not {type(out).__name__}")
     out.backward()
-    numeric = numerical_grad(f, point, eps)
+    numeric = _differences(f, point, eps, "gradcheck")
     rows = [(i, x, v.grad, n, _close(v.grad, n, atol, rtol))
             for i, (x, v, n) in enumerate(zip(point, inputs, numeric, strict=True))]
     if not all(ok for *_, ok in rows):
@@ -144,7 +313,14 @@ def check_grads(f: Callable[..., Any], xs: Sequence[float],
     function whose derivatives disagree (w written out), and shows analytic and numeric values
     side by side.
 
+    Every order's numeric side is :func:`numerical_grad`'s, one-sided within eps of a domain
+    edge: the derivative functions x ↦ w·∇f(x) are no more defined beyond the edge than f is.
+    When no difference can be taken, :class:`ProbeError` names the modes, the order and the
+    function as above, then the input and the probe.
+
     >>> check_grads(lambda x, y: (x * y).sin() + y.exp(), [0.5, -0.3])
+    True
+    >>> check_grads(lambda x: x.log(), [1e-7])  # one-sided at every order
     True
     """
     if isinstance(modes, str):
@@ -166,7 +342,8 @@ def check_grads(f: Callable[..., Any], xs: Sequence[float],
                                               strict=False)), 0.0)
         return out
 
-    numeric = numerical_grad(scalar_f, point, eps)
+    numeric = _differences(scalar_f, point, eps, f"check_grads (mode={'/'.join(modes)}, "
+                           f"order {_level}): the central differences of {_of}")
     everything = tuple(range(n))
     for mode in modes:
         if mode == "rev":
