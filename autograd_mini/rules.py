@@ -9,8 +9,8 @@ and every part of the package reads it from here:
 * ``domain``: why an input is outside the op's domain, or ``None`` when it is inside;
 * ``kink``: where the op is not differentiable, so that checks can stay away from it;
 * how it is written: text and LaTeX templates for the op and its partials (the trace tables
-  and graph labels), code templates for the compiled trace, and, for a user's op, its sympy form (the
-  testing tools' oracle; the package's own are in :mod:`autograd_mini.testing.forms`).
+  and graph labels), code templates for the compiled trace, and, for a user's op, its sympy
+  form (the testing tools' oracle; the package's own are in :mod:`autograd_mini.testing.forms`).
 
 For a scalar op the Jacobian is one row, so the same partials serve both modes of
 automatic differentiation::

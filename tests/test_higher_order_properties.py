@@ -2,11 +2,13 @@
 
 Programs come from :func:`~autograd_mini.testing.strategies.expressions` (trees) and
 :func:`~autograd_mini.testing.strategies.dags` (shared nodes, diamonds, fan-out), with 1-3 inputs
-and points in [-2, 2]. The expected values come only from sympy (``sympy.diff`` and
-``sympy.hessian`` of ``Program.to_sympy()``, evaluated with 30 significant digits), from
+and fair points in [-2, 2] from :func:`~autograd_mini.testing.strategies.points`. The expected
+values come only from sympy (``sympy.diff`` of ``Program.to_sympy()``, once and twice,
+evaluated with 30 significant digits), from
 derivatives worked by hand, or from the central differences inside ``check_grads``; never from
 the package. The package is used only to *screen* an example, that is to decide whether it is a
-fair test (see :func:`screen_first_order` and :func:`screen_second_order`).
+fair test (``points``, then :func:`screen_first_order` and :func:`screen_second_order` for the
+graphs of the derivatives).
 
 1. Forward mode (``jvp``), reverse mode (``grad`` and ``Value.backward``) and both modes of
    ``jacobian`` give sympy's gradient.
@@ -29,19 +31,16 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
-import sympy as sp
-from _screening import (
-    BUILTIN_OPS,
-    reject_domain_errors_near,
-    reject_kinks_and_edges,
-    sympy_number,
-)
 from hypothesis import event, given, reject, settings
 from hypothesis import strategies as st
 
-from autograd_mini import DomainError, Value, grad, hessian, jacobian, jvp
-from autograd_mini.testing import Program, check_grads
-from autograd_mini.testing.strategies import dags, expressions
+from autograd_mini import DomainError, Value, _graph, grad, hessian, jacobian, jvp
+from autograd_mini.rules import RULES
+from autograd_mini.testing import Program, check_grads, sympy_derivatives
+from autograd_mini.testing.strategies import dags, expressions, points
+
+#: The package's own rows (the strategies' default is every row, registered ones included).
+BUILTIN_OPS = tuple(sorted(name for name, rule in RULES.items() if rule.builtin))
 
 Point = tuple[float, ...]
 Matrix = list[list[float]]
@@ -91,7 +90,7 @@ def programs_and_points(draw: st.DrawFn, kind: str,
                         ops: Sequence[str] | None = None) -> tuple[Program, Point]:
     n = draw(st.integers(1, 3), label="n_inputs")
     program = draw(program_strategy(kind, n, ops), label="program")
-    point = tuple(draw(st.floats(-BOUND, BOUND), label=f"x{i}") for i in range(n))
+    point = draw(points(program, min_value=-BOUND, max_value=BOUND, bound=BIG), label="point")
     return program, point
 
 
@@ -131,10 +130,9 @@ def walk(root: Value) -> list[Value]:
 def local_partials(node: Value) -> list[float | None]:
     """The node's partials on floats, from the rule table, or None for a constant operand.
     Used only to measure the size of the terms of a sweep, never as an expected value."""
-    parents = node.parents
-    args = [p.data for p in parents]
-    return [None if p.op == "const" else float(node.rule.partials[i](*args, node.data))
-            for i, p in enumerate(parents)]
+    partials = _graph.local_partials(node, on_values=False)
+    return [None if p.op == "const" else float(d)
+            for p, d in zip(node.parents, partials, strict=True)]
 
 
 def graph_problem(root: Value, inputs: Sequence[Value], bound: float) -> str | None:
@@ -189,15 +187,8 @@ def screen_first_order(program: Program, point: Point, bound: float = BIG) -> li
     """Run the program on fresh Values and backward(); ``reject()`` an unfair example.
     Returns the inputs, whose ``grad`` holds the gradient."""
     inputs = [Value(x, label=f"x{i}") for i, x in enumerate(point)]
-    try:
-        out = program(*inputs)
-    except DomainError:
-        event("rejected: domain error at the point")
-        reject()
-    reject_domain_errors_near(program, point)
-    for node in walk(out):
-        reject_kinks_and_edges(node.op, [p.data for p in node.parents])
-    problem = graph_problem(out, inputs, bound)
+    out = program(*inputs)  # points() drew a point inside every domain, away from kinks
+    problem = graph_problem(out, inputs, bound)  # the forward sweeps' terms too
     if problem is not None:
         event(f"rejected: {problem}")
         reject()
@@ -236,33 +227,25 @@ def screen_second_order(program: Program, point: Point,
 # ---------------------------------------------------------------------------------------------
 
 
-def _number(expr: Any, subs: dict[Any, Any]) -> float:
-    """A sympy expression evaluated to 30 digits at ``subs``, as a float. Heaviside and sign
-    evaluate away from their kink; a DiracDelta there evaluates to 0. Anything that stays
-    symbolic (a DiracDelta at its kink, an unevaluated derivative) rejects the example."""
-    value = sympy_number(expr, subs)
-    if not value.is_Number or not value.is_finite:
+def _finite(numbers: list[float]) -> list[float]:
+    """sympy's numbers, or ``reject()`` when one is not a finite real number (a DiracDelta
+    that stays symbolic in a second derivative, say)."""
+    if not all(math.isfinite(x) for x in numbers):
         event("rejected: sympy gives no finite number")
         reject()
-    return float(value)
-
-
-def _symbols_and_subs(program: Program, point: Point) -> tuple[Any, Any, dict[Any, Any]]:
-    symbols = sp.symbols(f"x0:{program.n_inputs}", real=True)
-    expr = program.to_sympy(symbols)
-    return symbols, expr, dict(zip(symbols, point, strict=True))
+    return numbers
 
 
 def sympy_gradient(program: Program, point: Point) -> list[float]:
-    symbols, expr, subs = _symbols_and_subs(program, point)
-    return [_number(sp.diff(expr, s), subs) for s in symbols]
+    """sympy's gradient: ``sympy.diff`` of the program's closed form, to 30 digits."""
+    return _finite(sympy_derivatives(program, point, order=1)[1])
 
 
 def sympy_hessian(program: Program, point: Point) -> Matrix:
-    symbols, expr, subs = _symbols_and_subs(program, point)
-    h = sp.hessian(expr, symbols)
-    n = len(symbols)
-    return [[_number(h[i, j], subs) for j in range(n)] for i in range(n)]
+    """sympy's Hessian: ``sympy.diff`` twice of the program's closed form, to 30 digits."""
+    h = sympy_derivatives(program, point, order=2)[2]
+    assert h is not None
+    return [_finite(row) for row in h]
 
 
 def assert_close(got: Any, expected: float, rel: float, abs_: float, what: str,

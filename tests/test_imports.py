@@ -45,7 +45,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("__main__",),
 ]
 CORE = ("errors", "files", "rules", "_graph", "cost", "sweep", "engine", "functional")
-OPTIONAL = ("graphviz", "pygraphviz", "hypothesis", "sympy", "mpmath", "torch", "numpy", "matplotlib", "anywidget")
+OPTIONAL = ("graphviz", "pygraphviz", "hypothesis", "sympy", "mpmath", "torch", "numpy",
+            "matplotlib", "anywidget")
 
 
 def module_name(path: Path, package: Path) -> str:

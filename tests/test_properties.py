@@ -5,11 +5,11 @@ Programs come from :func:`~autograd_mini.testing.strategies.expressions` (trees)
 for the gradients is ``sympy.diff`` of ``Program.to_sympy()``, evaluated with 30 digits; the
 second oracle is :func:`~autograd_mini.testing.gradcheck` (central differences).
 
-The programs do not avoid domain errors, kinks or overflow, so each example is screened first
-(see :func:`screened`) and discarded with ``reject()`` when it is not a fair test. Run pytest
-with ``--hypothesis-show-statistics`` to see how often each reason fires: roughly 30-45 % of
-the drawn examples are discarded, mostly for domain errors, well below what trips hypothesis's
-``filter_too_much`` health check, so no health check is suppressed.
+Points come from :func:`~autograd_mini.testing.strategies.points`, which draws only fair ones
+(inside every op's domain by a margin, away from kinks and ties, nothing huge), so the tests
+need no screening of their own; :func:`~autograd_mini.testing.assert_matches_sympy` compares
+the gradient with sympy's closed form. Run pytest with ``--hypothesis-show-statistics`` to see
+how often, and why, ``points`` refused a candidate point.
 """
 
 from __future__ import annotations
@@ -20,26 +20,29 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import sympy as sp
-from _screening import (
-    BUILTIN_OPS,
-    reject_domain_errors_near,
-    reject_kinks_and_edges,
-    sympy_number,
-)
 from hypothesis import Phase, event, find, given, reject, settings
 from hypothesis import strategies as st
 
 from autograd_mini import DomainError, Value
 from autograd_mini.engine import apply_rule
 from autograd_mini.rules import RULES
-from autograd_mini.testing import Program, gradcheck, numerical_grad
-from autograd_mini.testing.strategies import dags, expressions
+from autograd_mini.testing import (
+    Program,
+    assert_matches_sympy,
+    gradcheck,
+    numerical_grad,
+    sympy_derivatives,
+)
+from autograd_mini.testing.strategies import dags, expressions, points
+
+#: The package's own rows: the property tests draw from these, not from rows that a doctest or
+#: another test registered (the strategies' default is every row of the table).
+BUILTIN_OPS = tuple(sorted(name for name, rule in RULES.items() if rule.builtin))
 
 Point = tuple[float, ...]
 
 #: Largest magnitude allowed for any value, adjoint or local adjoint term v̄·∂v/∂xᵢ.
-BIG = 1e6
+BIG = 1e6  # the default bound of points(): no value, adjoint or adjoint term beyond it
 REL = 1e-7
 #: Absolute floor for the comparisons. Every local term v̄·∂v/∂xᵢ is at most BIG = 1e6, and a
 #: term carries a relative rounding error of about (depth ≤ 16) × 2⁻⁵³, so when terms cancel
@@ -56,8 +59,7 @@ STRATEGIES: dict[str, Callable[[int], st.SearchStrategy[Program]]] = {
 def programs_and_points(draw: st.DrawFn, kind: str) -> tuple[Program, Point]:
     n = draw(st.integers(1, 3), label="n_inputs")
     program = draw(STRATEGIES[kind](n), label="program")
-    point = tuple(draw(st.floats(-3.0, 3.0), label=f"x{i}") for i in range(n))
-    return program, point
+    return program, draw(points(program), label="point")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,45 +102,10 @@ def run(program: Program, point: Point) -> Run:
     return Run(inputs, out, nodes)
 
 
-def _finite_and_moderate(x: float) -> bool:
-    return math.isfinite(x) and abs(x) <= BIG
-
-
-def screened(program: Program, point: Point) -> Run:
-    """Run the program, or ``reject()`` the example when it is not a fair test."""
-    try:
-        result = run(program, point)
-    except DomainError:
-        event("rejected: domain error at the point")
-        reject()
-    reject_domain_errors_near(program, point)
-    for node in result.nodes:
-        reject_kinks_and_edges(node.op, node.args)
-    values = [result.out.data] + [n.result.data for n in result.nodes]
-    adjoints = [v.grad for v in result.inputs] + [n.result.grad for n in result.nodes]
-    if not all(map(_finite_and_moderate, values + adjoints)):
-        event("rejected: non-finite or huge value or gradient")
-        reject()
-    # Ill-conditioned: large local terms that cancel (x/x + x at x = 1e-31 sums ±1e31 and 1, and
-    # the 1 is lost). The rule table's partials are used here only to measure the terms; the
-    # expected gradients come from sympy.
-    for node in result.nodes:
-        for i in (i for i, v in enumerate(node.variable) if v):
-            term = node.result.grad * RULES[node.op].partials[i](*node.args, node.result.data)
-            if not _finite_and_moderate(term):
-                event("rejected: ill-conditioned (huge local adjoint terms)")
-                reject()
-    return result
-
-
 def sympy_value_and_gradient(program: Program, point: Point) -> tuple[float, list[float]]:
     """f and ∇f at ``point`` from sympy's closed forms, evaluated with 30 significant digits."""
-    symbols = sp.symbols(f"x0:{program.n_inputs}", real=True)
-    expr = program.to_sympy(symbols)
-    at = dict(zip(symbols, point, strict=True))
-    value = float(sympy_number(expr, at))
-    grad = [float(sympy_number(sp.diff(expr, s), at)) for s in symbols]
-    return value, grad
+    value, gradient, _ = sympy_derivatives(program, point)
+    return value, gradient
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,11 +118,7 @@ def sympy_value_and_gradient(program: Program, point: Point) -> tuple[float, lis
 @given(data=st.data())
 def test_reverse_mode_matches_sympy(kind: str, data: st.DataObject) -> None:
     program, point = data.draw(programs_and_points(kind))
-    result = screened(program, point)
-    value, grad = sympy_value_and_gradient(program, point)
-    assert math.isclose(result.out.data, value, rel_tol=REL, abs_tol=ABS), (value, program)
-    for i, (x, expected) in enumerate(zip(result.inputs, grad, strict=True)):
-        assert math.isclose(x.grad, expected, rel_tol=REL, abs_tol=ABS), (i, x.grad, expected)
+    assert assert_matches_sympy(program, at=point, rtol=REL, atol=ABS)
 
 
 @pytest.mark.parametrize("kind", sorted(STRATEGIES))
@@ -163,7 +126,6 @@ def test_reverse_mode_matches_sympy(kind: str, data: st.DataObject) -> None:
 @given(data=st.data())
 def test_reverse_mode_passes_gradcheck(kind: str, data: st.DataObject) -> None:
     program, point = data.draw(programs_and_points(kind))
-    screened(program, point)
     # Central differences are only a fair judge where they have converged: their truncation
     # error grows with f‴, which a moderate gradient does not bound (cos(v²ᵛ) at v ≈ 6 has
     # f′ ~ 1e6 but f‴ ~ 1e18). Two step sizes that disagree mean the point is unfair.

@@ -1,8 +1,11 @@
-"""Tools for checking derivatives: central differences, ``gradcheck``, ``check_grads``, the
-registration check of new primitives, and random programs.
+"""Tools for checking derivatives, anyone's: central differences (``gradcheck``,
+``check_grads``), sympy's closed forms (``to_sympy``, ``assert_matches_sympy``), PyTorch
+(``compare_with_torch``), the registration check of new primitives, and random programs that
+run on this engine or on an engine of one's own (``Program.run_on``).
 
-The hypothesis strategies live in :mod:`autograd_mini.testing.strategies`, which imports
-hypothesis; this module does not, so importing it costs nothing.
+The hypothesis strategies, programs and fair points, live in
+:mod:`autograd_mini.testing.strategies`, which imports hypothesis; this module imports neither
+hypothesis nor sympy nor torch, so importing it costs nothing.
 
 >>> gradcheck(lambda x, y: (x * y).sin(), [0.5, 2.0])
 True
@@ -21,7 +24,15 @@ from ..engine import Value, no_grad
 from ..errors import DomainError
 from ..functional import grad, jvp
 from ..rules import VARIADIC, Primitive, Rule
-from .program import Instruction, Program
+from .oracle import (
+    SympyMismatchError,
+    assert_matches_sympy,
+    point_issue,
+    sympy_derivatives,
+    to_sympy,
+)
+from .program import Instruction, Program, UnsupportedOpError, supported_ops
+from .pytorch import TorchMismatchError, compare_with_torch
 
 __all__ = [
     "GradcheckError",
@@ -29,10 +40,19 @@ __all__ = [
     "ProbeError",
     "Program",
     "RuleCheckError",
+    "SympyMismatchError",
+    "TorchMismatchError",
+    "UnsupportedOpError",
+    "assert_matches_sympy",
     "check_grads",
     "check_rule",
+    "compare_with_torch",
     "gradcheck",
     "numerical_grad",
+    "point_issue",
+    "supported_ops",
+    "sympy_derivatives",
+    "to_sympy",
 ]
 
 
@@ -458,6 +478,9 @@ def _check_at(rule: Rule, point: tuple[float, ...]) -> None:
                              ) from error
     except DomainError as error:
         raise RuleCheckError(f"{where}, the op is outside its domain: {error}") from error
+    except ProbeError as error:
+        raise RuleCheckError(f"{where}, the point is too near the edge of the op's domain "
+                             f"for central differences: {error}") from error
     except Exception as error:  # a partial that fails on Values, say
         raise RuleCheckError(f"{where}, {_failure(error)}") from error
 

@@ -36,7 +36,9 @@ from ..rules import CONST, INPUT, VARIADIC, Rule
 from .forms import sympy_form
 from .program import Program
 
-__all__ = ["SympyMismatchError", "assert_matches_sympy", "point_issue", "to_sympy"]
+__all__ = [
+    "SympyMismatchError", "assert_matches_sympy", "point_issue", "sympy_derivatives", "to_sympy",
+]
 
 Point = tuple[float, ...]
 Function = Callable[..., Any]
@@ -325,7 +327,7 @@ def sympy_derivatives(f: Function | Program, point: Sequence[float], order: int 
 
     inputs, out = _run(f, point, input_names(f, len(point)))
     nodes = topological_order(out)
-    key = (_shape(nodes, inputs), order)
+    key = (len(point), _shape(nodes, inputs), order)
     compiled = _CACHE.get(key)
     if compiled is None:
         # Our own symbol names, whatever the labels: lambdify writes them into its source.
@@ -352,16 +354,31 @@ def sympy_derivatives(f: Function | Program, point: Sequence[float], order: int 
 
 
 def _compile(sp: Any, symbols: Sequence[Any], entries: list[Any]) -> Callable[..., Any]:
-    """The entries as one function of mpmath numbers. NOTE: lambdify writes Python source
-    from sympy's expression (our own symbols and numbers, and the ops' sympy forms) and runs
-    it; where it cannot print an expression, evalf at each point does the same, slowly."""
+    """The entries as one function of mpmath numbers.
+
+    A DiracDelta (the second derivative of relu, abs or max) is 0 away from its kink, and the
+    kinks themselves are refused before sympy is asked, so it is written as 0.
+    NOTE: lambdify writes Python source from sympy's expression (our own symbols and numbers,
+    and the ops' sympy forms) and runs it; where it cannot print or run an expression, evalf
+    at each point does the same, slowly."""
+    entries = [e.replace(sp.DiracDelta, lambda *args: sp.S.Zero) for e in entries]
+
+    def by_evalf(*xs: Any) -> list[Any]:
+        at = {s: sp.Float(x, DIGITS) for s, x in zip(symbols, xs, strict=True)}
+        return [e.evalf(DIGITS, subs=at) for e in entries]
+
     try:
-        return sp.lambdify(symbols, entries, modules="mpmath")  # type: ignore[no-any-return]
+        fast = sp.lambdify(symbols, entries, modules="mpmath")
     except Exception:
-        def by_evalf(*xs: Any) -> list[Any]:
-            at = {s: sp.Float(x, DIGITS) for s, x in zip(symbols, xs, strict=True)}
-            return [e.evalf(DIGITS, subs=at) for e in entries]
         return by_evalf
+
+    def evaluate(*xs: Any) -> list[Any]:
+        try:
+            return list(fast(*xs))
+        except (NameError, TypeError, AttributeError):  # a function mpmath does not have
+            return by_evalf(*xs)
+
+    return evaluate
 
 
 def _real(v: Any) -> float:
