@@ -183,10 +183,19 @@ class Value:
         return _graph.operands(self)
 
     def __repr__(self) -> str:
+        # NOTE: a grad that is a Value is shown without its own grad: after create_graph,
+        # x.grad can be y and y.grad x (the adjoints of x·y), and the repr must end.
+        grad = self.grad._short() if isinstance(self.grad, Value) else repr(self.grad)
+        return f"Value(data={self.data!r}, grad={grad}{self._extra()})"
+
+    def _short(self) -> str:
+        return f"Value(data={self.data!r}{self._extra()})"
+
+    def _extra(self) -> str:
         extra = "" if self.label is None else f", label={self.label!r}"
         if self._op is not INPUT:
             extra += f", op={self._op.name!r}"
-        return f"Value(data={self.data!r}, grad={self.grad!r}{extra})"
+        return extra
 
     # -- arithmetic ----------------------------------------------------------------------------
 
@@ -321,19 +330,19 @@ class Value:
         """``backward(create_graph=True)``: the general sweep, on Values, with the same
         accumulation semantics as the float pass."""
         order = _graph.topological_order(self)
-        with recording():
-            adjoints = reverse_sweep(order, {id(self): seed}, on_values=True)
         new: list[tuple[Value, Any]] = []  # every grad to write, worked out before any is
-        for node in order:
-            bar = adjoints.get(id(node))
-            if bar is not None and not isinstance(bar, Value):  # a constant derivative:
-                bar = constant(bar)  # a Value all the same, for a uniform type
-            if node._op is INPUT:
-                if bar is not None:
-                    zero = type(node.grad) is float and node.grad == 0.0
-                    new.append((node, bar if zero else node.grad + bar))
-            elif node._op is not CONST:
-                new.append((node, 0.0 if bar is None else bar))
+        with recording():  # the sum with an earlier grad is recorded too, even in no_grad
+            adjoints = reverse_sweep(order, {id(self): seed}, on_values=True)
+            for node in order:
+                bar = adjoints.get(id(node))
+                if bar is not None and not isinstance(bar, Value):  # a constant derivative:
+                    bar = constant(bar)  # a Value all the same, for a uniform type
+                if node._op is INPUT:
+                    if bar is not None:
+                        zero = type(node.grad) is float and node.grad == 0.0
+                        new.append((node, bar if zero else node.grad + bar))
+                elif node._op is not CONST:
+                    new.append((node, 0.0 if bar is None else bar))
         _take_the_pass_lock(self)
         try:  # the writes, not the sweep, touch the nodes: all of them, or none
             old = [(node, node.grad) for node, _ in new]

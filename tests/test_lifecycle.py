@@ -58,11 +58,9 @@ break a guard adds nothing (``multiple()``), so no example is discarded.
 accumulation, interior adjoints that accumulate, a ``zero_grad`` that clears nothing,
 ``no_grad`` that records, ``create_graph`` ignored) and asserts that each one fails it.
 
-Two engine bugs found on the way are kept at the end as ``xfail(strict=True)`` tests: the
-``repr`` of an input after ``(x*y).backward(create_graph=True)`` recurses without end, and
-``backward(create_graph=True)`` inside ``no_grad()`` accumulates a detached grad. The machine
-itself never calls ``repr`` on a Value unless an assertion fails, and never runs a pass inside
-``no_grad``.
+Two engine bugs found on the way are kept at the end as regression tests: the ``repr`` of an
+input after ``(x*y).backward(create_graph=True)`` recursed without end (x.grad is y and y.grad
+is x), and ``backward(create_graph=True)`` inside ``no_grad()`` accumulated a detached grad.
 """
 
 from __future__ import annotations
@@ -566,21 +564,12 @@ def test_the_machine_passes_the_real_engine_with_the_same_settings() -> None:
 # -- engine bugs found by this machine's author, left to the engine's owners -------------------
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError, reason=(
-    "BUG: after (x*y).backward(create_graph=True), x.grad is y itself and y.grad is x (the "
-    "adjoint of a mul is its other operand, passed on without a new node); Value.__repr__ "
-    "prints grad with !r, so repr(x) recurses without end"))
 def test_repr_after_create_graph_terminates() -> None:
     x, y = Value(2.0, label="x"), Value(3.0, label="y")
     (x * y).backward(create_graph=True)
     assert "label='x'" in repr(x)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: backward(create_graph=True) inside no_grad() runs its sweep under recording(), but "
-    "adds the new adjoint to a nonzero grad (node.grad + bar) in the caller's no_grad "
-    "context: a first pass leaves a differentiable grad, an accumulating one a detached "
-    "leaf, whose derivative is then 0"))
 def test_create_graph_inside_no_grad_accumulates_a_differentiable_grad() -> None:
     s = sp.Symbol("x", real=True)
     x = Value(3.0, label="x")
