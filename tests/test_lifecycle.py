@@ -561,13 +561,14 @@ def test_the_machine_passes_the_real_engine_with_the_same_settings() -> None:
     run_state_machine_as_test(Lifecycle, settings=META)
 
 
-# -- engine bugs found by this machine's author, left to the engine's owners -------------------
+# -- regression tests for two engine bugs this machine found -----------------------------------
 
 
 def test_repr_after_create_graph_terminates() -> None:
     x, y = Value(2.0, label="x"), Value(3.0, label="y")
     (x * y).backward(create_graph=True)
-    assert "label='x'" in repr(x)
+    assert x.grad is y  # ∂(xy)/∂x = y, the node itself
+    assert repr(x) == "Value(data=2.0, grad=Value(data=3.0, label='y'), label='x')"
 
 
 def test_create_graph_inside_no_grad_accumulates_a_differentiable_grad() -> None:
