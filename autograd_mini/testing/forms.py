@@ -16,12 +16,13 @@ sympy module first, so that importing this module does not import sympy.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 from ..rules import Rule
 
-__all__ = ["SYMPY_FORMS", "sympy_form"]
+__all__ = ["SYMPY_FORMS", "exact", "sympy_form"]
 
 
 def _dot(sp: Any, *xs: Any) -> Any:
@@ -77,3 +78,11 @@ def sympy_form(rule: Rule, who: str = "to_sympy") -> Callable[..., Any]:
                          f"primitive({rule.name!r}, ..., sympy=lambda sp, x: ...), the op "
                          "written with sympy functions")
     return form
+
+
+def exact(sp: Any, x: float) -> Any:
+    """A constant of a graph as sympy's number: the exact rational of its shortest decimal
+    form (0.1 is 1/10, as the person who typed it meant), or ±oo and nan."""
+    if math.isfinite(x):
+        return sp.Rational(repr(float(x)))
+    return sp.nan if math.isnan(x) else (sp.oo if x > 0 else -sp.oo)

@@ -33,7 +33,7 @@ from .._graph import operands, topological_order
 from ..engine import Value, no_grad
 from ..errors import DomainError
 from ..rules import CONST, INPUT, VARIADIC, Rule
-from .forms import sympy_form
+from .forms import exact, sympy_form
 from .program import Program
 
 __all__ = [
@@ -108,17 +108,11 @@ def to_sympy(value: Value, symbols: Mapping[Value | str, Any] | None = None) -> 
                 unnamed += 1
             exprs[id(node)] = given[name] if name in given else sp.Symbol(name, real=True)
         elif rule is CONST:
-            exprs[id(node)] = _exact(sp, node.data)
+            exprs[id(node)] = exact(sp, node.data)
         else:
             form = sympy_form(rule)
             exprs[id(node)] = form(sp, *(exprs[id(p)] for p in operands(node)))
     return exprs[id(value)]
-
-
-def _exact(sp: Any, x: float) -> Any:
-    if math.isfinite(x):
-        return sp.Rational(repr(x))
-    return sp.nan if math.isnan(x) else (sp.oo if x > 0 else -sp.oo)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -335,7 +329,7 @@ def sympy_derivatives(f: Function | Program, point: Sequence[float], order: int 
         mapping: dict[Value | str, Any] = dict(zip(inputs, symbols, strict=True))
         for v in nodes:  # a Value that f holds (a parameter, say) is a constant of f
             if v._op is INPUT and v not in mapping:
-                mapping[v] = _exact(sp, v.data)
+                mapping[v] = exact(sp, v.data)
         expr = to_sympy(out, mapping)
         gradient = [sp.diff(expr, s) for s in symbols]
         entries = [expr, *gradient]

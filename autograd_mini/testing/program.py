@@ -31,7 +31,7 @@ from typing import Any
 
 from ..engine import Value, apply_rule
 from ..rules import RULES
-from .forms import sympy_form
+from .forms import exact, sympy_form
 
 __all__ = ["Instruction", "Program", "UnsupportedOpError", "supported_ops"]
 
@@ -166,7 +166,7 @@ class Program:
         def apply(op: str, *args: Any) -> Any:
             return sympy_form(RULES[op], "Program.to_sympy")(sp, *args)
 
-        return self.evaluate(list(symbols), apply, const=sp.Rational)
+        return self.evaluate(list(symbols), apply, const=lambda c: exact(sp, c))
 
     def run_on(self, cls: type, *xs: Any, methods: Mapping[str, Any] | None = None) -> Any:
         """Run the program on a class of one's own, such as a micrograd-style ``Value``.
