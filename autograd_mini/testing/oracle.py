@@ -124,6 +124,9 @@ def input_names(f: Function | Program, n: int | None = None) -> list[str]:
     """The names of ``f``'s inputs: ``x0 … x{n−1}`` for a program, a function's positional
     parameters (``x``, ``y``) when they can be read, and ``x0 …`` otherwise."""
     if isinstance(f, Program):
+        if n is not None and n != f.n_inputs:
+            raise TypeError(f"the program takes {f.n_inputs} input(s), and the point has {n} "
+                            "number(s)")
         return [f"x{i}" for i in range(f.n_inputs)]
     try:
         parameters = list(inspect.signature(f).parameters.values())
@@ -138,6 +141,9 @@ def input_names(f: Function | Program, n: int | None = None) -> list[str]:
             raise TypeError("cannot tell how many inputs the function takes; "
                             "pass n_inputs=")
         n = len(positional)
+    elif parameters and not variadic and len(positional) != n:
+        raise TypeError(f"the function takes {len(positional)} input(s) "
+                        f"({', '.join(positional)}), and the point has {n} number(s)")
     if len(positional) >= n and len(set(positional[:n])) == n:
         return positional[:n]
     return [f"x{i}" for i in range(n)]
@@ -369,7 +375,7 @@ def _compile(sp: Any, symbols: Sequence[Any], entries: list[Any]) -> Callable[..
     def evaluate(*xs: Any) -> list[Any]:
         try:
             return list(fast(*xs))
-        except (NameError, TypeError, AttributeError):  # a function mpmath does not have
+        except (NameError, TypeError, AttributeError, ZeroDivisionError):  # evalf says zoo
             return by_evalf(*xs)
 
     return evaluate
