@@ -31,17 +31,17 @@ of rounding through a long graph, and two libms' last bits in exp or erf) and at
 off by 1e-6 still fails. NaN agrees with NaN and ±inf with the same infinity: both libraries
 documenting the same IEEE result is agreement.
 
-Replaying the recorded graph, rather than asking for ``f`` to be written again in torch,
-keeps the structure identical (each shared subexpression is one tensor, as it is one node),
-so the only things that differ are the per-op derivative rules and the sweeps: exactly what is
-under test. Each op is replayed through :data:`TORCH_FORMS`, a table keyed by rule name of
-``lambda torch, *operands: ...`` (the torch module first, as the rule table's ``sympy`` forms
-take sympy); a row of your own gets its form from ``forms=``. At a kink both follow the same
-conventions (relu′(0) = 0, abs′(0) = 0, leaky_relu′(0) = slope, elu′(0) = α, and ½ to each
-side of a tie of maximum or minimum), so kinks and ties are fair points here. (elu is
-replayed from its definition: F.elu's double backward takes elu″(0) = 0, the right side,
-against its own elu′(0) = α, the left one.) Where a derivative leaves its op's domain,
-as d²√x/dx² at 0, ours raises :class:`~autograd_mini.DomainError` while torch returns
+Replaying the recorded graph, rather than asking for ``f`` to be written again in torch, keeps
+the structure identical (each shared subexpression is one tensor, as it is one node), so the
+only things that differ are the per-op derivative rules and the sweeps: exactly what is under
+test. Each op is replayed through :data:`TORCH_FORMS`, a table keyed by rule name of ``lambda
+torch, *operands: ...`` (the torch module first, as the sympy forms of
+:mod:`autograd_mini.testing.forms` take sympy); a row of your own gets its form from ``forms=``.
+At a kink both follow the same conventions (relu′(0) = 0, abs′(0) = 0, leaky_relu′(0) = slope,
+elu′(0) = α, and ½ to each side of a tie of maximum or minimum), so kinks and ties are fair
+points here. (elu is replayed from its definition: F.elu's double backward takes elu″(0) = 0,
+the right side, against its own elu′(0) = α, the left one.) Where a derivative leaves its op's
+domain, as d²√x/dx² at 0, ours raises :class:`~autograd_mini.DomainError` while torch returns
 inf or nan; that error is not caught here.
 
 >>> from autograd_mini.rules import RULES
