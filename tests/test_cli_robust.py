@@ -196,12 +196,18 @@ def _moons_train_accuracy(model: nn.MLP) -> float:
     return 100.0 * right / len(train_set)
 
 
+def _hear_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_sigint_during_train_saves_the_model_and_exits_130(tmp_path: Path) -> None:
     saved = tmp_path / "moons.json"
     process = subprocess.Popen(
         [sys.executable, "-m", "autograd_mini", "train", "moons", "--epochs", "1000",
          "--save", str(saved)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        # a shell's background job inherits SIGINT ignored; the child must hear Ctrl-C
+        preexec_fn=_hear_sigint)
     try:
         assert process.stdout is not None
         first = process.stdout.readline()  # printed just before training starts
