@@ -233,8 +233,6 @@ def _graph_issue(out: Value, inputs: list[Value], names: Sequence[str], margin: 
                 if reason is not None:
                     return (f"{where} is within {margin:g} of the edge of its domain: at "
                             f"{rule.name}({_numbers(shifted)}), {reason}")
-            if shifted is not args and rule.kink is not None:
-                continue  # a kink's side is checked at the point itself, below
             partials = _partials(rule, shifted)
             if partials is None or not all(math.isfinite(d) for d in partials):
                 return (f"the derivative of {where} is not finite within {margin:g} of the "
