@@ -15,13 +15,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,viz]'
 	@touch $@
 
-SEED_002 := "x1*x2 + exp(x1*x2) - sin(x2)"
+# The evaluation-trace example of Bishop and Bishop, Deep Learning, chapter 8.
+TRACE_F := "x1*x2 + exp(x1*x2) - sin(x2)"
 
-# The evaluation trace of seed 002 and its pictures, under out/.
+# The evaluation trace of that example and its pictures, under out/.
 demo: $(STAMP)
 	@mkdir -p out
-	$(BIN)/autograd-mini trace $(SEED_002) --at x1=2 x2=5 --wrt x1 \
-		--svg out/seed002.svg --png out/seed002.png --steps out/seed002-steps.html
+	$(BIN)/autograd-mini trace $(TRACE_F) --at x1=2 x2=5 --wrt x1 \
+		--svg out/trace.svg --png out/trace.png --steps out/trace-steps.html
 	$(BIN)/autograd-mini train xor --save out/xor.json --plot out/xor.png
 	$(BIN)/autograd-mini explain --model out/xor.json --x 1,0 --y 1
 
@@ -49,9 +50,9 @@ notebooks: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[notebooks]'
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_FLAGS)
 
-# The picture the README embeds: seed 002's graph after backward, drawn by the package itself.
+# The picture the README embeds: the example's graph after backward, drawn by the package itself.
 figures: $(STAMP)
-	$(BIN)/autograd-mini trace $(SEED_002) --at x1=2 x2=5 --wrt x1 --svg docs/seed002.svg >/dev/null
+	$(BIN)/autograd-mini trace $(TRACE_F) --at x1=2 x2=5 --wrt x1 --svg docs/trace.svg >/dev/null
 
 # Benchmarks against micrograd (and PyTorch if installed): docs/benchmarks.md and .json.
 bench: $(STAMP)

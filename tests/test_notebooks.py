@@ -67,12 +67,12 @@ def test_readme_links_each_notebook() -> None:
 
 
 def test_readme_picture_is_the_seed_002_graph_after_backward() -> None:
-    """``make figures`` draws docs/seed002.svg with the package. The numbers it must show are
+    """``make figures`` draws docs/trace.svg with the package. The numbers it must show are
     worked here by hand: f(2, 5) = 10 + e¹⁰ − sin 5, ∂f/∂x1 = x2(1 + e^{x1x2}) and
     ∂f/∂x2 = x1(1 + e^{x1x2}) − cos x2."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert re.search(r"!\[[^\]]+\]\(docs/seed002\.svg\)", readme)
-    svg = (ROOT / "docs" / "seed002.svg").read_text(encoding="utf-8")
+    assert re.search(r"!\[[^\]]+\]\(docs/trace\.svg\)", readme)
+    svg = (ROOT / "docs" / "trace.svg").read_text(encoding="utf-8")
     e10 = math.exp(10)
     for label, number in [
         ("data", 10 + e10 - math.sin(5)),
