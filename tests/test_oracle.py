@@ -114,3 +114,38 @@ def test_a_pole_at_the_given_point_is_reported_not_compared() -> None:
     # d/dx x^½ = 1/(2√x) has no value at 0: sympy's number there is zoo
     with pytest.raises(ValueError, match=r"sympy's ∂f/∂x is not a finite real number at \(0\)"):
         assert_matches_sympy(lambda x: x ** 0.5, at=(0.0,))
+
+
+def test_points_for_a_primitive_without_a_sympy_form() -> None:
+    """points() checks sympy only where every op has a form: a primitive registered without
+    one still gets fair points, screened by its domain."""
+    name = "t_oracle_no_form"
+    primitive(name, lambda x: math.log(x) ** 2, [lambda x, out: 2 * x.log() / x
+                                                 if isinstance(x, Value) else
+                                                 2 * math.log(x) / x],
+              domain=lambda x: None if x > 0 else "needs x > 0", check=False)
+    try:
+        program = Program(1, (Instruction(name, (0,)),))
+
+        @settings(max_examples=100, deadline=None)
+        @given(points(program))
+        def check(point: tuple[float, ...]) -> None:
+            assert point[0] > 1e-3  # the domain's edge, by the margin
+
+        check()
+    finally:
+        RULES.pop(name, None)
+
+
+def test_the_closed_form_follows_a_re_registered_row() -> None:
+    """sympy's compiled derivatives are cached by graph shape: a row registered again under
+    the same name, with another form, must not meet the old one's cache entry."""
+    name = "t_oracle_again"
+    for form, slope in ((lambda sp, x: 2 * x, 2.0), (lambda sp, x: 3 * x, 3.0)):
+        primitive(name, lambda x, k=slope: k * x, [lambda x, out, k=slope: k + 0 * x],
+                  sympy=form, check=False)
+        try:
+            program = Program(1, (Instruction(name, (0,)),))
+            assert sympy_derivatives(program, [0.5])[1] == [slope]
+        finally:
+            RULES.pop(name, None)

@@ -24,6 +24,7 @@ True
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -164,7 +165,7 @@ def _run(f: Function | Program, point: Sequence[float],
 
 
 def point_issue(f: Function | Program, point: Sequence[float], *, margin: float = MARGIN,
-                bound: float = BOUND, sympy: bool = False) -> str | None:
+                bound: float = BOUND, sympy: bool | None = False) -> str | None:
     """Why ``point`` is not a fair test of ``f``'s derivatives, or ``None`` when it is.
 
     A point is fair when, with every op read from the rule table:
@@ -177,7 +178,8 @@ def point_issue(f: Function | Program, point: Sequence[float], *, margin: float 
       near a zero x or y);
     * every value, adjoint, and term v̄·∂v/∂xᵢ of an adjoint is finite and at most ``bound``
       in magnitude (nothing overflows, and no huge terms cancel);
-    * with ``sympy=True``, sympy's value and gradient at the point are finite and real too.
+    * with ``sympy=True``, sympy's value and gradient at the point are finite and real too
+      (``sympy=None``: when sympy is installed and every op of the graph has a sympy form).
 
     >>> point_issue(lambda x: x.log(), [0.5]) is None
     True
@@ -203,6 +205,9 @@ def point_issue(f: Function | Program, point: Sequence[float], *, margin: float 
             except (DomainError, ArithmeticError, ValueError) as error:
                 return (f"f raises {type(error).__name__} a step of {h:g} away along "
                         f"{names[i]}: {error}")
+    if sympy is None:
+        sympy = importlib.util.find_spec("sympy") is not None and all(
+            _has_form(v._op) for v in topological_order(out))
     if sympy:
         value, gradient, _ = sympy_derivatives(f, point, order=1)
         for what, x in (("f", value), *((f"∂f/∂{n}", g) for n, g in zip(names, gradient,
@@ -220,7 +225,7 @@ def _graph_issue(out: Value, inputs: list[Value], names: Sequence[str], margin: 
             continue
         parents = operands(node)
         args = [p.data for p in parents]
-        where = f"{_written(rule, parents, names, inputs)}"
+        where = _written(rule, parents, names, inputs)
         if not _moderate(node.data, bound):
             return f"{where} = {node.data!r} is beyond {bound:g}"
         if not _moderate(node.grad, bound):
@@ -245,6 +250,16 @@ def _graph_issue(out: Value, inputs: list[Value], names: Sequence[str], margin: 
         if not _moderate(x.grad, bound):
             return f"∂f/∂{name} = {x.grad!r} is beyond {bound:g}"
     return None
+
+
+def _has_form(rule: Rule) -> bool:
+    if rule is INPUT or rule is CONST:
+        return True
+    try:
+        sympy_form(rule)
+    except ValueError:
+        return False
+    return True
 
 
 def _corners(args: list[float], margin: float) -> list[list[float]]:
@@ -299,20 +314,21 @@ _CACHE: dict[Any, Callable[..., Any]] = {}
 _CACHE_SIZE = 512
 
 
-def _shape(order: list[Value], inputs: Sequence[Value]) -> tuple[Any, ...]:
-    """The graph's structure: ops (with their rows), operand positions, constants, and where
-    the inputs are; not the inputs' values."""
+def _shape(nodes: list[Value], inputs: Sequence[Value]) -> tuple[Any, ...]:
+    """The graph's structure: ops (by their sympy forms, which make the expression), operand
+    positions, constants, and where the inputs are; not the inputs' values. NOTE: the key
+    holds the forms themselves, not their ids, which a collected row's successor could reuse."""
     which = {id(x): k for k, x in enumerate(inputs)}
-    index = {id(v): k for k, v in enumerate(order)}
+    index = {id(v): k for k, v in enumerate(nodes)}
     key: list[Any] = []
-    for node in order:
+    for node in nodes:
         if node._op is INPUT:
             key.append(("input", which[id(node)]) if id(node) in which
                        else ("leaf", node.data))
         elif node._op is CONST:
             key.append(("const", node.data))
         else:
-            key.append((id(node._op), tuple(index[id(p)] for p in operands(node))))
+            key.append((sympy_form(node._op), tuple(index[id(p)] for p in operands(node))))
     return tuple(key)
 
 

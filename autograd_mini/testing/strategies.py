@@ -27,7 +27,6 @@ This module imports hypothesis; :mod:`autograd_mini.testing` itself does not.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -174,25 +173,24 @@ def points(f: Callable[..., Any] | Program, n_inputs: int | None = None, *,
            tries: int = 20) -> st.SearchStrategy[tuple[float, ...]]:
     """Points in [min_value, max_value]ⁿ at which ``f`` is a fair test of its derivatives.
 
-    ``f`` is a :class:`~autograd_mini.testing.Program` or a function of Values (``n_inputs``
-    is read from its signature unless given). A point is drawn up to ``tries`` times until
+    ``f`` is a :class:`~autograd_mini.testing.Program` or a function of Values (``n_inputs`` is
+    read from its signature unless given). A point is drawn up to ``tries`` times until
     :func:`~autograd_mini.testing.oracle.point_issue` finds nothing wrong with it: every op
     inside its domain by ``margin``, no kink or tie within ``margin``, no value, adjoint or
-    adjoint term beyond ``bound``, and (with ``sympy``, the default when sympy is installed)
-    sympy's value and gradient finite. Domains and kinks are read from the rule table, so a
-    user's primitive gets fair points too. When no try succeeds the example is rejected, as
-    ``assume(False)`` would; hypothesis's statistics (``--hypothesis-show-statistics``) say
-    why points were refused.
+    adjoint term beyond ``bound``, and (with ``sympy``; by default when sympy is installed and
+    every op has a sympy form) sympy's value and gradient finite. Domains and kinks are read
+    from the rule table, so a user's primitive gets fair points too. When no try succeeds the
+    example is rejected, as ``assume(False)`` would; hypothesis's statistics
+    (``--hypothesis-show-statistics``) say why points were refused.
     """
     n = len(input_names(f, n_inputs))
-    check_sympy = importlib.util.find_spec("sympy") is not None if sympy is None else sympy
     coordinate = st.floats(min_value, max_value, allow_nan=False, allow_infinity=False)
 
     @st.composite
     def fair(draw: st.DrawFn) -> tuple[float, ...]:
         for _ in range(tries):
             point = tuple(draw(coordinate) for _ in range(n))
-            problem = point_issue(f, point, margin=margin, bound=bound, sympy=check_sympy)
+            problem = point_issue(f, point, margin=margin, bound=bound, sympy=sympy)
             if problem is None:
                 return point
             event(f"points: refused, {_kind(problem)}")
