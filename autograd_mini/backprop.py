@@ -3,7 +3,8 @@
 This module is the independent reference that the engine is checked against, node by node. It
 uses lists of floats and :mod:`math` only: no :class:`~autograd_mini.Value`, no graph.
 
-The network (seed 004's notation; column vectors, layers l = 1 … L)::
+The network, in the notation of "Backpropagation", a tutorial notebook that follows
+neuralnetworksanddeeplearning.com, chapter 2 (column vectors, layers l = 1 … L)::
 
     a⁰ = x
     zˡ = Wˡ aˡ⁻¹ + bˡ          Wˡ is nₗ × nₗ₋₁: row j holds the weights of neuron j
@@ -21,15 +22,16 @@ The backward pass, with δˡ = ∂C/∂zˡ::
 For softmax, whose Jacobian is not diagonal, "g ∘ σ′(z)" is read as the Jacobian-vector product
 J_softmax(z)ᵀ g = a ∘ (g − (g·a)). The Jacobian is symmetric, so Jᵀg = Jg.
 
-Seed 000 writes the same network as ρ = z (pre-activation), φ = a (activation), B = b, and
-calls ω = ∂C/∂φ the error of a layer's output. Its A-equations carry ω backwards::
+"Derivation of Backprop" (a blog post of 4 April 2019) writes the same network as
+ρ = z (pre-activation), φ = a (activation), B = b, and calls ω = ∂C/∂φ the error of a layer's
+output. Its A-equations carry ω backwards::
 
     (A1)  ωˡ     = (Wˡ⁺¹)ᵀ (ωˡ⁺¹ ∘ σ′(ρˡ⁺¹))
     (A2)  ∂C/∂Bˡ = ωˡ ∘ σ′(ρˡ)
     (A3)  ∂C/∂Wˡ = (ωˡ ∘ σ′(ρˡ)) (φˡ⁻¹)ᵀ
 
-Each of them uses ω only inside ω ∘ σ′(ρ), so seed 000 names that product λ = ω ∘ σ′(ρ), which
-is exactly δ = ∂C/∂z, and the equations become the B-form, the usual backprop::
+Each of them uses ω only inside ω ∘ σ′(ρ), so the blog post names that product λ = ω ∘ σ′(ρ),
+which is exactly δ = ∂C/∂z, and the equations become the B-form, the usual backprop::
 
     (B1)  ωˡ = (Wˡ⁺¹)ᵀ λˡ⁺¹,  so  λˡ = ((Wˡ⁺¹)ᵀ λˡ⁺¹) ∘ σ′(ρˡ)   (the δ recursion)
     (B2)  ∂C/∂Bˡ = λˡ
@@ -60,14 +62,18 @@ Losses, per sample (∂C/∂a is what starts the backward pass)::
     hinge          max(0, 1 − y·a), one output     ∂C/∂a = −y if y·a < 1 else 0, y ∈ {−1, +1}
 
 Two famous simplifications then appear by themselves rather than being special-cased: sigmoid
-with bce gives δᴸ = (a − y)/(a(1 − a)) · a(1 − a) = a − y (seed 004), and softmax with
-cross-entropy gives δᴸ = a ∘ (−y/a + Σy) = a − y (seed 001).
+with bce gives δᴸ = (a − y)/(a(1 − a)) · a(1 − a) = a − y (as in the tutorial notebook), and
+softmax with cross-entropy gives δᴸ = a ∘ (−y/a + Σy) = a − y (as in the article that derives
+backpropagation with the vector chain rule and the total derivative, and trains a NumPy network
+on iris).
 
-NOTE: some seeds print formulas with typos; this module follows the correct maths. Seed 004
-prints the sigmoid as 1/(1 + eᶻ) and the squared error's ∂C/∂a as y − a; seed 003 drops the
-minus sign of its loss, so it writes ∂Loss/∂z₂ = y − ŷ where the gradient is ŷ − y. Seed 003 and
-seed 001 write a layer as row vectors, z = xW + b and z = xWᵀ + b; here W is nₗ × nₗ₋₁ as in
-seeds 000 and 004, so seed 003's W is our Wᵀ.
+NOTE: some of these sources print formulas with typos; this module follows the correct maths.
+The tutorial notebook prints the sigmoid as 1/(1 + eᶻ) and the squared error's ∂C/∂a as y − a.
+"Backprop in Neural Networks", an article on a 2 → 500 → 2 tanh and softmax network, drops the
+minus sign of its loss, so it writes ∂Loss/∂z₂ = y − ŷ where the gradient is ŷ − y. That article
+and the iris article write a layer as row vectors, z = xW + b and z = xWᵀ + b; here W is
+nₗ × nₗ₋₁ as in the blog post and the tutorial notebook, so the W of "Backprop in Neural
+Networks" is our Wᵀ.
 
 A worked example: a relu neuron feeding a linear one, with squared error.
 
@@ -131,8 +137,8 @@ class LayerParams:
     """One fully connected layer: a = σ(W a_prev + b).
 
     ``W`` is nout × nin and its row j holds the weights of neuron j, so ``W[j][k]`` is the
-    weight from input k to neuron j (seed 000's Wˡⱼₖ, seed 004's Wᵐᵢⱼ). ``activation`` is one of
-    :data:`ACTIVATIONS`; softmax is allowed on the last layer only.
+    weight from input k to neuron j (Wˡⱼₖ in the blog post, Wᵐᵢⱼ in the tutorial notebook).
+    ``activation`` is one of :data:`ACTIVATIONS`; softmax is allowed on the last layer only.
     """
 
     W: Matrix
@@ -182,8 +188,8 @@ class ForwardPass:
 class Gradients:
     """The derivatives of the loss, indexed by layer from 0 like :class:`ForwardPass`.
 
-    ``delta[m]`` is δ = ∂C/∂z (seed 000's λ), ``dW[m]`` is ∂C/∂W = δ aᵀ_prev, ``db[m]`` is
-    ∂C/∂b = δ, ``dA[m]`` is ∂C/∂a (seed 000's ω) and ``dx`` is ∂C/∂x.
+    ``delta[m]`` is δ = ∂C/∂z (the blog post's λ), ``dW[m]`` is ∂C/∂W = δ aᵀ_prev, ``db[m]``
+    is ∂C/∂b = δ, ``dA[m]`` is ∂C/∂a (the blog post's ω) and ``dx`` is ∂C/∂x.
     """
 
     delta: list[list[float]]
@@ -282,7 +288,7 @@ def _pull_back(
 ) -> list[float]:
     """∂C/∂z from g = ∂C/∂a through a = σ(z): g ∘ σ′(z), or for softmax J(z)ᵀ g.
 
-    This is seed 000's ω ∘ σ′(ρ), and the step from ∂C/∂aˡ to δˡ.
+    This is the blog post's ω ∘ σ′(ρ), and the step from ∂C/∂aˡ to δˡ.
     """
     if name == "relu":
         # NOTE: relu′(0) = 0, the subgradient the engine uses.
@@ -341,7 +347,7 @@ def _loss_grad(loss: str, a: Sequence[float], y: Sequence[float]) -> list[float]
     if loss in ("squared_error", "mse"):
         return [ak - yk for ak, yk in zip(a, y, strict=True)]
     if loss == "bce":
-        # −y/a + (1 − y)/(1 − a), written as seed 004's table has it.
+        # −y/a + (1 − y)/(1 − a), written as the tutorial notebook's table has it.
         return [(ak - yk) / (ak * (1.0 - ak)) for ak, yk in zip(a, y, strict=True)]
     if loss == "cross_entropy":
         g = []
@@ -477,7 +483,7 @@ def forward(
 def backward(
     layers: Sequence[LayerParams], fp: ForwardPass, y: Sequence[float], loss: str
 ) -> Gradients:
-    """The backward pass in the B-form (seed 000's λ, the usual δ recursion).
+    """The backward pass in the B-form (the blog post's λ, the usual δ recursion).
 
     δᴸ = ∂C/∂aᴸ ∘ σᴸ′(zᴸ), then δˡ = ((Wˡ⁺¹)ᵀ δˡ⁺¹) ∘ σˡ′(zˡ) from the last layer to the first;
     ∂C/∂Wˡ = δˡ (aˡ⁻¹)ᵀ and ∂C/∂bˡ = δˡ. ``fp`` must be :func:`forward`'s result for the same
@@ -510,7 +516,7 @@ def backward(
 def omega_form(
     layers: Sequence[LayerParams], fp: ForwardPass, y: Sequence[float], loss: str
 ) -> Gradients:
-    """The same gradients by seed 000's A-equations, which carry ω = ∂C/∂φ instead of λ = δ.
+    """The same gradients by the blog post's A-equations, which carry ω = ∂C/∂φ instead of λ = δ.
 
     First the errors of every layer's output, from the last back (A1)::
 
@@ -563,7 +569,7 @@ def batch_backprop(
 ) -> tuple[float, Gradients]:
     """The batch cost and its gradients: the mean over the samples (xᵢ, yᵢ).
 
-    The cost is C = (1/n) Σᵢ Cᵢ. For ``"mse"`` this is seed 000's C = 1/(2n) Σᵢ ‖aᴸ(xᵢ) − yᵢ‖²,
+    The cost is C = (1/n) Σᵢ Cᵢ. For ``"mse"`` this is the blog post's C = 1/(2n) Σᵢ ‖aᴸ(xᵢ) − yᵢ‖²,
     since each Cᵢ = ½‖aᴸ(xᵢ) − yᵢ‖²; ``"squared_error"`` gives the same number. ``dW`` and
     ``db`` are the means of the per-sample gradients, which are exactly ∂C/∂W and ∂C/∂b.
 

@@ -7,7 +7,8 @@ The expression is parsed by :mod:`autograd_mini.expression` against a whitelist;
 evaluated as Python.
 
 ``autograd-mini demo`` prints f(x1, x2) = x1·x2 + exp(x1·x2) − sin(x2), the evaluation-trace
-example of ``seeds/002``, with its gradient from the engine beside the closed form.
+example of Bishop and Bishop, *Deep Learning: Foundations and Concepts*, chapter 8, with its
+gradient from the engine beside the closed form.
 
 No command ends in a traceback. A mistake in the input (the expression, a number, a value
 outside an op's domain, a file that cannot be read or written) prints one error on stderr and
@@ -374,11 +375,13 @@ class Task:
 
 
 TASKS = {
-    # seed 004's network: [2, 2, 1] sigmoid, cross-entropy, W and b from N(0, 1), lr 1
+    # the [2, 2, 1] sigmoid XOR network of the "Backpropagation" tutorial notebook (notation of
+    # neuralnetworksanddeeplearning.com, chapter 2): cross-entropy, W and b from N(0, 1), lr 1
     "xor": Task((2,), "sigmoid", "sigmoid", "bce", "sgd", 1.0, 1000, None, init="normal"),
     "moons": Task((16, 16), "relu", "linear", "hinge", "adam", 0.05, 60, 32),
     "circles": Task((16, 16), "relu", "linear", "hinge", "adam", 0.05, 60, 32),
-    # seed 001: a hidden layer and softmax + cross-entropy on iris
+    # as in the article deriving backpropagation with the vector chain rule and the total
+    # derivative: a hidden layer and softmax + cross-entropy on iris
     "iris": Task((8,), "tanh", "softmax", "cross_entropy", "adam", 0.01, 150, 16),
 }
 
@@ -568,7 +571,7 @@ def _explain(args: argparse.Namespace) -> None:
             raise UsageError(_os_message(error, args.model, "read")) from None
         except ValueError as error:
             raise UsageError(_named(_first_line(error), args.model, "read")) from None
-    else:  # seed 004's XOR network
+    else:  # the tutorial's XOR network
         model = nn.MLP(2, [2, 1], activation="sigmoid", output="sigmoid", seed=0, init="normal")
     try:
         text = str(explain(model, x, y, args.loss or model.loss or "bce"))
@@ -625,14 +628,17 @@ def _parser() -> argparse.ArgumentParser:
         "explain", help="node-level adjoints beside the layer-wise backprop equations",
         description="Run one sample through a network and print, per layer, neuron and input, "
         "z, a, δ, ∂C/∂W and ∂C/∂b from the engine beside the closed-form equations. Without "
-        "--model it uses seed 004's [2, 2, 1] sigmoid network.")
+        "--model it uses the [2, 2, 1] sigmoid XOR network of the 'Backpropagation' tutorial "
+        "notebook (notation of neuralnetworksanddeeplearning.com, chapter 2).")
     explain.add_argument("--model", metavar="FILE.json", help="a model saved by train --save")
     explain.add_argument("--x", default="1,0", help="the input, such as 1,0")
     explain.add_argument("--y", default="1", help="the target, such as 1 or 0,1,0")
     explain.add_argument("--loss", choices=("squared_error", "mse", "bce", "cross_entropy",
                                             "hinge"),
                          help="default: the loss the model was trained with, else bce")
-    demo = commands.add_parser("demo", help="the seed-002 function and its gradient")
+    demo = commands.add_parser(
+        "demo", help="the evaluation-trace example of Bishop and Bishop, Deep Learning, "
+        "chapter 8, and its gradient")
     demo.add_argument("--x1", type=_finite_float, default=2.0, help="value of x1 (default 2)")
     demo.add_argument("--x2", type=_finite_float, default=5.0, help="value of x2 (default 5)")
     return parser

@@ -1,11 +1,15 @@
 """Losses on Values, per sample: ``loss(outputs, target) -> Value``.
 
-The costs of seeds 000, 001 and 004, with what they make of δ^L = ∂C/∂z^L:
+The costs of "Derivation of Backprop" (a blog post of 4 April 2019), of the article deriving
+backpropagation with the vector chain rule and the total derivative (whose network is trained
+on iris), and of the "Backpropagation" tutorial notebook (notation of
+neuralnetworksanddeeplearning.com, chapter 2), with what they make of δ^L = ∂C/∂z^L:
 
 * ``squared_error``: C = ½‖a − y‖², so ∂C/∂a = a − y and δ^L = (a − y) ∘ σ′(z^L);
-* ``mse``: the same per sample; averaged over a batch it is seed 000's C = 1/(2n) Σᵢ‖aᵢ − yᵢ‖²;
+* ``mse``: the same per sample; averaged over a batch it is the blog post's C = 1/(2n) Σᵢ‖aᵢ − yᵢ‖²;
 * ``bce``: C = −Σ [y ln a + (1 − y) ln(1 − a)] on sigmoid outputs, where δ^L = a − y;
-* ``cross_entropy``: C = −Σ y_k ln a_k on softmax outputs, where δ^L = a − y (seed 001);
+* ``cross_entropy``: C = −Σ y_k ln a_k on softmax outputs, where δ^L = a − y (as in the
+  iris article);
 * ``hinge``: C = max(0, 1 − y·s) for a score s and y ∈ {−1, +1} (micrograd's demo).
 
 Cross-entropy and BCE are computed from the logits z, never as ln of a probability that may
@@ -73,7 +77,7 @@ def cross_entropy(outputs: Sequence[Value], target: Sequence[float]) -> Value:
     """C = −Σ_k y_k ln a_k for softmax outputs (one-hot or probability targets y).
 
     From the logits: C = (Σ y)·(m + ln Σ e^{z_k − m}) − Σ y_k z_k with m = max z, so that
-    ∂C/∂z_k = a_k − y_k when Σ y = 1, the δ^L of seed 001.
+    ∂C/∂z_k = a_k − y_k when Σ y = 1, the δ^L of the iris article.
     """
     _check(outputs, target, "cross_entropy")
     if not isinstance(outputs, Probabilities):

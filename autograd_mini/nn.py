@@ -1,6 +1,7 @@
 """Neural networks built from Values: ``Neuron``, ``Layer`` and ``MLP``.
 
-A layer computes, as the backprop literature writes it (seed 004's notation),
+A layer computes, as the backprop literature writes it (the notation of "Backpropagation", a
+tutorial notebook that follows neuralnetworksanddeeplearning.com, chapter 2),
 
     z^l = W^l a^{l−1} + b^l,    a^l = σ(z^l)
 
@@ -133,7 +134,7 @@ def _rng(seed: int | random.Random | None) -> random.Random:
 class Neuron(Module):
     """a = σ(Σ_k w_k x_k + b). With ``init="uniform"`` the weights start uniform in ±1/√nin
     (LeCun's scale) and the bias at 0; with ``init="normal"`` both are drawn from N(0, 1), as
-    in seed 004's XOR network."""
+    in the tutorial notebook's XOR network."""
 
     def __init__(self, nin: int, activation: str = "relu", seed: int | random.Random | None = 0,
                  layer: int = 1, index: int = 1, init: str = "uniform") -> None:
@@ -147,7 +148,7 @@ class Neuron(Module):
         rng = _rng(seed)
         scale = 1.0 / math.sqrt(nin)
         self.activation = activation
-        if init == "normal":  # seed 004: W and b drawn from N(0, 1)
+        if init == "normal":  # the tutorial's XOR network: W and b from N(0, 1)
             weights, bias = [rng.gauss(0.0, 1.0) for _ in range(nin)], rng.gauss(0.0, 1.0)
         else:  # ±1/√nin, LeCun's scale, and a zero bias
             weights, bias = [rng.uniform(-scale, scale) for _ in range(nin)], 0.0

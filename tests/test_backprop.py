@@ -1,8 +1,10 @@
 """The closed-form layer equations of ``autograd_mini.backprop``, checked without the engine.
 
 Expected values come from central differences of the forward pass's loss, and from closed forms
-written out by hand here (a 1-1-1 sigmoid network; seed 003's tanh + softmax network with its
-typos corrected; seed 004's XOR network). Hypothesis draws networks of 1–3 layers, 1–4 wide,
+written out by hand here (a 1-1-1 sigmoid network; the 2 → 500 → 2 tanh + softmax network of
+"Backprop in Neural Networks", cut to 2 → 3 → 2 and with its typos corrected; the [2, 2, 1]
+sigmoid XOR network of the "Backpropagation" tutorial notebook, in the notation of
+neuralnetworksanddeeplearning.com, chapter 2). Hypothesis draws networks of 1–3 layers, 1–4 wide,
 with every activation and every loss on targets that loss accepts, and keeps clear of the relu
 and hinge kinks and of the saturated ends of bce.
 """
@@ -307,10 +309,11 @@ def test_one_one_one_sigmoid_network_by_hand() -> None:
         assert close(actual, expected), (actual, expected)
 
 
-def test_seed_003_tanh_softmax_network_with_the_correct_signs() -> None:
-    # Seed 003: a₁ = tanh(x W₁ + b₁), ŷ = softmax(a₁ W₂ + b₂), with cross-entropy. Its printed
-    # ∂Loss/∂z₂ = y − ŷ has the wrong sign (∂/∂z₂ of −Σ y ln ŷ is ŷ − y), and its
-    # ∂z₂/∂tanh(z₁) = z₂ should be W₂. Its W is our Wᵀ (it writes layers as x W + b).
+def test_backprop_in_neural_networks_tanh_softmax_network_with_the_correct_signs() -> None:
+    # "Backprop in Neural Networks": a₁ = tanh(x W₁ + b₁), ŷ = softmax(a₁ W₂ + b₂), with
+    # cross-entropy. Its printed ∂Loss/∂z₂ = y − ŷ has the wrong sign (∂/∂z₂ of −Σ y ln ŷ is
+    # ŷ − y), and its ∂z₂/∂tanh(z₁) = z₂ should be W₂. Its W is our Wᵀ (it writes layers as
+    # x W + b).
     x = [0.5, -1.2]
     w1 = [[0.3, -0.8], [1.1, 0.4], [-0.5, 0.9]]  # 3 × 2
     b1 = [0.1, -0.2, 0.05]
@@ -392,7 +395,7 @@ def test_sigmoid_with_bce_gives_a_minus_y(data: st.DataObject) -> None:
     fp, g = backprop_or_reject(case.layers, case.x, case.y, case.loss)
     for dk, ak, yk in zip(g.delta[-1], fp.a[-1], case.y, strict=True):
         assert math.isclose(dk, ak - yk, rel_tol=1e-9, abs_tol=1e-12)
-    # The general chain gets there through ∂C/∂a = (a − y)/(a(1 − a)), seed 004's table.
+    # The general chain gets there through ∂C/∂a = (a − y)/(a(1 − a)), the tutorial's table.
     for wk, ak, yk in zip(g.dA[-1], fp.a[-1], case.y, strict=True):
         assert math.isclose(wk, (ak - yk) / (ak * (1 - ak)), rel_tol=1e-12)
 
@@ -411,7 +414,8 @@ def test_cross_entropy_loss_is_stable_for_far_apart_logits() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Seed 000: the A-equations (ω) and the λ/B-equations agree
+# "Derivation of Backprop" (a blog post of 4 April 2019): the A-equations (ω) and the
+# λ/B-equations agree
 # ---------------------------------------------------------------------------------------------
 
 
@@ -494,11 +498,12 @@ def test_batch_gradients_are_the_means_and_match_central_differences(
     assert_parameter_slopes(g, batch_cost, layers, scale)
 
 
-def test_seed_004_xor_network_learns_xor() -> None:
-    # Seed 004: a [2, 2, 1] sigmoid network with cross-entropy (here "bce"), learning rate 1,
-    # 1000 full-batch steps on XOR, with the batch-mean gradient as in its toy code. Like the
-    # seed, weights start as N(0, 1) draws. NOTE: from some starts (2 of the first 12 seeds of
-    # random.Random) a 2-2-1 network stalls in a local minimum; seed 0 is not one of them.
+def test_the_tutorial_xor_network_learns_xor() -> None:
+    # The tutorial's XOR network: a [2, 2, 1] sigmoid network with cross-entropy (here "bce"),
+    # learning rate 1, 1000 full-batch steps on XOR, with the batch-mean gradient as in its toy
+    # code. As in the tutorial, weights start as N(0, 1) draws. NOTE: from some starts (2 of the
+    # first 12 seeds of random.Random) a 2-2-1 network stalls in a local minimum; seed 0 is not
+    # one of them.
     rng = random.Random(0)
     layers = [
         LayerParams([[rng.gauss(0, 1) for _ in range(2)] for _ in range(2)],

@@ -49,7 +49,9 @@ def test_usage_errors_exit_with_code_2(capsys: pytest.CaptureFixture[str]) -> No
 
 # -- autograd-mini trace -----------------------------------------------------------------------
 
-SEED = "x1*x2 + exp(x1*x2) - sin(x2)"
+# The evaluation-trace example of Bishop and Bishop, Deep Learning: Foundations and Concepts,
+# chapter 8.
+TRACE_EXAMPLE = "x1*x2 + exp(x1*x2) - sin(x2)"
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -59,7 +61,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def test_trace_prints_the_tables_and_the_gradient(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "trace", SEED, "--at", "x1=1.5", "x2=0.5")
+    code, out, err = run(capsys, "trace", TRACE_EXAMPLE, "--at", "x1=1.5", "x2=0.5")
     assert code == 0
     assert err == ""
     assert "Primal trace" in out
@@ -76,7 +78,7 @@ def test_trace_prints_the_tables_and_the_gradient(capsys: pytest.CaptureFixture[
 
 
 def test_trace_wrt_adds_the_tangent_table(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "trace", SEED, "--at", "x1=2", "x2=5", "--wrt", "x2")
+    code, out, _ = run(capsys, "trace", TRACE_EXAMPLE, "--at", "x1=2", "x2=5", "--wrt", "x2")
     assert code == 0
     assert "Tangent trace (forward mode, ẋ = {x2: 1})" in out
     assert "v̇₄  =  v̇₀ · cos(v₀)" in out
@@ -85,7 +87,7 @@ def test_trace_wrt_adds_the_tangent_table(capsys: pytest.CaptureFixture[str]) ->
 @pytest.mark.parametrize(("fmt", "marker"), [("markdown", "| $v_{1} = v_{-1} \\cdot v_{0}$ |"),
                                              ("latex", "\\begin{aligned}")])
 def test_trace_formats(capsys: pytest.CaptureFixture[str], fmt: str, marker: str) -> None:
-    code, out, _ = run(capsys, "trace", SEED, "--at", "x1=2", "x2=5", "--format", fmt)
+    code, out, _ = run(capsys, "trace", TRACE_EXAMPLE, "--at", "x1=2", "x2=5", "--format", fmt)
     assert code == 0
     assert marker in out
 
@@ -163,7 +165,9 @@ def _accuracies(out: str) -> tuple[float, float]:
 
 
 @pytest.mark.parametrize(("task", "train_at_least", "test_at_least"), [
-    ("xor", 100.0, 100.0),   # seed 004's [2, 2, 1] sigmoid network
+    # the [2, 2, 1] sigmoid XOR network of the "Backpropagation" tutorial notebook (notation of
+    # neuralnetworksanddeeplearning.com, chapter 2)
+    ("xor", 100.0, 100.0),
     ("moons", 98.0, 0.0),
     ("circles", 98.0, 0.0),
     ("iris", 0.0, 95.0),     # held out
@@ -194,7 +198,7 @@ def test_train_saves_plots_and_explain_reads_the_model(capsys: pytest.CaptureFix
     assert len(out.strip().splitlines()) == 2 + 1 + 6  # summary, blank, header, 6 weights
 
 
-def test_explain_default_is_the_seed_004_network(capsys: pytest.CaptureFixture[str]) -> None:
+def test_explain_default_is_the_tutorial_xor_network(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "explain")
     assert code == 0
     assert out.startswith("MLP(2 → 2 sigmoid → 1 sigmoid) with bce")

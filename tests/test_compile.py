@@ -32,7 +32,9 @@ def assert_close(a: tuple[float, Any], b: tuple[float, Any]) -> None:
         assert math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-12), (a, b)
 
 
-def test_the_seed_002_function_at_new_points() -> None:
+def test_the_trace_example_at_new_points() -> None:
+    # the evaluation-trace example of Bishop and Bishop, Deep Learning: Foundations and
+    # Concepts, chapter 8
     def f(x1: Any, x2: Any) -> Any:
         v = x1 * x2
         return v + v.exp() - x2.sin()

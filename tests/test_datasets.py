@@ -69,7 +69,9 @@ def indices(d: Dataset) -> list[int]:
 # --- xor ---------------------------------------------------------------------------------
 
 
-def test_xor_is_the_four_points_of_seed_004() -> None:
+def test_xor_is_the_four_points_of_the_tutorial() -> None:
+    # the four XOR points of the "Backpropagation" tutorial notebook (notation of
+    # neuralnetworksanddeeplearning.com, chapter 2), which trains a [2, 2, 1] sigmoid network
     d = xor()
     assert d.X == [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
     assert d.y == [0, 1, 1, 0]

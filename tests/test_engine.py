@@ -143,8 +143,9 @@ def test_repr_reads_like_the_node() -> None:
 # -- backward ----------------------------------------------------------------------------------
 
 
-def test_seed_002_function() -> None:
-    # f(x1, x2) = x1·x2 + exp(x1·x2) − sin(x2); by hand:
+def test_the_trace_example() -> None:
+    # The evaluation-trace example of Bishop and Bishop, Deep Learning: Foundations and
+    # Concepts, chapter 8, f(x1, x2) = x1·x2 + exp(x1·x2) − sin(x2); by hand:
     # ∂f/∂x1 = x2(1 + e^(x1 x2)),  ∂f/∂x2 = x1(1 + e^(x1 x2)) − cos x2.
     x1, x2 = Value(1.5), Value(0.5)
     f = x1 * x2 + (x1 * x2).exp() - x2.sin()

@@ -29,7 +29,9 @@ from autograd_mini.expression import (
     parse,
 )
 
-SEED = "x1*x2 + exp(x1*x2) - sin(x2)"
+# The evaluation-trace example of Bishop and Bishop, Deep Learning: Foundations and Concepts,
+# chapter 8.
+TRACE_EXAMPLE = "x1*x2 + exp(x1*x2) - sin(x2)"
 
 
 def close(a: float, b: float, rel: float = 1e-12) -> bool:
@@ -70,8 +72,8 @@ def caret_line(err: ExpressionError) -> str:
 # -- values and gradients ------------------------------------------------------------------------
 
 
-def test_the_seed_function() -> None:
-    f, g = value_and_gradient(SEED, x1=2.0, x2=5.0)
+def test_the_trace_example() -> None:
+    f, g = value_and_gradient(TRACE_EXAMPLE, x1=2.0, x2=5.0)
     e = math.exp(10.0)
     assert close(f, 10.0 + e - math.sin(5.0))
     assert close(g["x1"], 5.0 * (1.0 + e))                       # x2·(1 + e^(x1·x2))
@@ -232,8 +234,8 @@ def test_wrong_numbers_of_arguments(text: str, message: str) -> None:
 # -- shared subexpressions -----------------------------------------------------------------------
 
 
-def test_the_seed_function_has_one_mul_node_read_twice() -> None:
-    f, inputs = parse(SEED).evaluate({"x1": 2.0, "x2": 5.0})
+def test_the_trace_example_has_one_mul_node_read_twice() -> None:
+    f, inputs = parse(TRACE_EXAMPLE).evaluate({"x1": 2.0, "x2": 5.0})
     graph = nodes(f)
     assert sorted(str(v.op) for v in graph) == sorted(
         ["None", "None", "mul", "exp", "add", "sin", "sub"]
@@ -275,7 +277,7 @@ def test_different_subtrees_are_not_shared() -> None:
 @pytest.mark.parametrize(
     ("text", "variables"),
     [
-        (SEED, ("x1", "x2")),
+        (TRACE_EXAMPLE, ("x1", "x2")),
         ("b * a + c / a + b", ("b", "a", "c")),
         ("exp(z) + y ** z", ("z", "y")),
         ("2 * 3", ()),
@@ -300,7 +302,7 @@ def test_expression_is_immutable() -> None:
 
 def test_missing_variable() -> None:
     with pytest.raises(ExpressionError) as info:
-        parse(SEED).evaluate({"x1": 2.0})
+        parse(TRACE_EXAMPLE).evaluate({"x1": 2.0})
     err = info.value
     assert err.reason == "no value for x2"
     assert err.position == 3  # the first use of x2

@@ -43,18 +43,20 @@ def matrix_close(a: list[list[Any]], b: list[list[float]], rel: float = 1e-13) -
 # -- grad and value_and_grad -------------------------------------------------------------------
 
 
-def f_seed(x1: Any, x2: Any) -> Any:
+def f_trace(x1: Any, x2: Any) -> Any:
+    """The evaluation-trace example of Bishop and Bishop, Deep Learning: Foundations and
+    Concepts, chapter 8."""
     return x1 * x2 + (x1 * x2).exp() - x2.sin()
 
 
-def test_grad_of_the_seed_function() -> None:
+def test_grad_of_the_trace_example() -> None:
     e = math.exp(0.75)
-    assert close(grad(f_seed)(1.5, 0.5), 0.5 * (1 + e))
-    assert close(grad(f_seed, argnums=1)(1.5, 0.5), 1.5 * (1 + e) - math.cos(0.5))
-    g1, g2 = grad(f_seed, argnums=(0, 1))(1.5, 0.5)
+    assert close(grad(f_trace)(1.5, 0.5), 0.5 * (1 + e))
+    assert close(grad(f_trace, argnums=1)(1.5, 0.5), 1.5 * (1 + e) - math.cos(0.5))
+    g1, g2 = grad(f_trace, argnums=(0, 1))(1.5, 0.5)
     assert close(g1, 0.5 * (1 + e))
     assert close(g2, 1.5 * (1 + e) - math.cos(0.5))
-    (g_last,) = grad(f_seed, argnums=(-1,))(1.5, 0.5)
+    (g_last,) = grad(f_trace, argnums=(-1,))(1.5, 0.5)
     assert g_last == g2
 
 
@@ -93,11 +95,11 @@ def test_arguments_not_differentiated_are_passed_as_they_are() -> None:
 
 def test_argnums_errors() -> None:
     with pytest.raises(ValueError, match="out of range"):
-        grad(f_seed, argnums=2)(1.0, 2.0)
+        grad(f_trace, argnums=2)(1.0, 2.0)
     with pytest.raises(ValueError, match="repeats"):
-        grad(f_seed, argnums=(0, 0))(1.0, 2.0)
+        grad(f_trace, argnums=(0, 0))(1.0, 2.0)
     with pytest.raises(TypeError, match="argnums must be ints"):
-        grad(f_seed, argnums=(0.0,))(1.0, 2.0)  # type: ignore[arg-type]
+        grad(f_trace, argnums=(0.0,))(1.0, 2.0)  # type: ignore[arg-type]
 
 
 def test_grad_needs_a_scalar_output() -> None:
@@ -198,7 +200,7 @@ def test_create_graph_accumulates_like_backward() -> None:
 def test_jvp_is_a_directional_derivative() -> None:
     # f = x1·x2 + exp(x1·x2) − sin(x2); ∇f·(a, b)
     e = math.exp(0.75)
-    value, tangent = jvp(f_seed, (1.5, 0.5), (2.0, -1.0))
+    value, tangent = jvp(f_trace, (1.5, 0.5), (2.0, -1.0))
     assert close(value, 0.75 + e - math.sin(0.5))
     assert close(tangent, 2.0 * 0.5 * (1 + e) - (1.5 * (1 + e) - math.cos(0.5)))
 
@@ -212,7 +214,7 @@ def test_jvp_of_a_vector_function_is_a_column() -> None:
 
 def test_jvp_checks_lengths() -> None:
     with pytest.raises(ValueError, match="2 primals but 1 tangents"):
-        jvp(f_seed, (1.0, 2.0), (1.0,))
+        jvp(f_trace, (1.0, 2.0), (1.0,))
 
 
 def test_vjp_is_a_row_combination_and_its_function_can_be_reused() -> None:
@@ -261,7 +263,7 @@ def test_jacobians_in_both_modes(mode: str) -> None:
                          [0.0, 0.0, math.cos(z)],
                          [1 / z, 0.0, -x / z**2]])
     # a scalar function: one row
-    assert matrix_close(jacobian(f_seed, mode=mode)(2.0, 5.0),  # type: ignore[arg-type]
+    assert matrix_close(jacobian(f_trace, mode=mode)(2.0, 5.0),  # type: ignore[arg-type]
                         [[5 * (1 + math.exp(10)), 2 * (1 + math.exp(10)) - math.cos(5)]])
 
 
@@ -330,7 +332,7 @@ def test_nested_transforms_count_the_runs_of_the_users_function() -> None:
 
 def test_central_differences_cost_two_evaluations_per_input() -> None:
     with count_passes() as cost:
-        numerical_grad(f_seed, [1.0, 2.0])
+        numerical_grad(f_trace, [1.0, 2.0])
     assert cost.evaluations == 4
     with count_passes() as cost:
         Value(1.0).exp().backward()
@@ -341,7 +343,7 @@ def test_central_differences_cost_two_evaluations_per_input() -> None:
 def test_counting_is_off_outside_the_block() -> None:
     with count_passes() as cost:
         pass
-    grad(f_seed)(1.0, 2.0)
+    grad(f_trace)(1.0, 2.0)
     assert cost == type(cost)()
 
 
@@ -349,7 +351,7 @@ def test_counting_is_off_outside_the_block() -> None:
 
 
 def test_check_grads_passes_on_correct_functions() -> None:
-    assert check_grads(f_seed, [0.3, 0.8])
+    assert check_grads(f_trace, [0.3, 0.8])
     assert check_grads(polar, [2.0, 0.5], order=3)
     assert check_grads(lambda x: x.tanh() * x.sigmoid(), [0.4], modes=("rev",))
 
@@ -387,9 +389,9 @@ def test_check_grads_rejects_a_wrong_first_order_rule() -> None:
 
 def test_check_grads_argument_errors() -> None:
     with pytest.raises(ValueError, match="modes"):
-        check_grads(f_seed, [1.0, 2.0], modes=("sideways",))
+        check_grads(f_trace, [1.0, 2.0], modes=("sideways",))
     with pytest.raises(ValueError, match="order"):
-        check_grads(f_seed, [1.0, 2.0], order=0)
+        check_grads(f_trace, [1.0, 2.0], order=0)
 
 
 # -- an optional cross-check against PyTorch ---------------------------------------------------

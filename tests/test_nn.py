@@ -222,7 +222,9 @@ def test_optimiser_errors() -> None:
 # -- training ----------------------------------------------------------------------------------
 
 
-def test_the_seed_004_network_learns_xor() -> None:
+def test_the_tutorial_xor_network_learns_xor() -> None:
+    # the [2, 2, 1] sigmoid XOR network of the "Backpropagation" tutorial notebook (notation of
+    # neuralnetworksanddeeplearning.com, chapter 2): bce, learning rate 1, 1000 steps
     data = datasets.xor()
     model = MLP(2, [2, 1], activation="sigmoid", output="sigmoid", seed=0, init="normal")
     history = fit(model, data.X, [[float(t)] for t in data.y], "bce",
@@ -231,7 +233,7 @@ def test_the_seed_004_network_learns_xor() -> None:
     assert history.accuracy[-1] == 1.0
     assert history.loss[-1] < history.loss[0]
     outputs = [model.predict(x)[0] for x in data.X]
-    # seed 004 prints 0.0143, 0.9888, 0.9892, 0.0124 for its own random start
+    # the tutorial prints 0.0143, 0.9888, 0.9892, 0.0124 for its own random start
     assert outputs[0] < 0.05
     assert outputs[3] < 0.05
     assert outputs[1] > 0.95

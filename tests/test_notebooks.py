@@ -66,10 +66,11 @@ def test_readme_links_each_notebook() -> None:
         assert f"(notebooks/{name})" in readme
 
 
-def test_readme_picture_is_the_seed_002_graph_after_backward() -> None:
-    """``make figures`` draws docs/trace.svg with the package. The numbers it must show are
-    worked here by hand: f(2, 5) = 10 + e¹⁰ − sin 5, ∂f/∂x1 = x2(1 + e^{x1x2}) and
-    ∂f/∂x2 = x1(1 + e^{x1x2}) − cos x2."""
+def test_readme_picture_is_the_trace_example_graph_after_backward() -> None:
+    """``make figures`` draws docs/trace.svg with the package: the graph of the evaluation-trace
+    example of Bishop and Bishop, Deep Learning: Foundations and Concepts, chapter 8, after
+    backward(). The numbers it must show are worked here by hand: f(2, 5) = 10 + e¹⁰ − sin 5,
+    ∂f/∂x1 = x2(1 + e^{x1x2}) and ∂f/∂x2 = x1(1 + e^{x1x2}) − cos x2."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert re.search(r"!\[[^\]]+\]\(docs/trace\.svg\)", readme)
     svg = (ROOT / "docs" / "trace.svg").read_text(encoding="utf-8")

@@ -9,8 +9,9 @@ import sympy as sp
 
 from autograd_mini.testing import Instruction, Program
 
-# f(x0, x1) = x0·x1 + exp(x0·x1) − sin(x1), written as its evaluation trace
-SEED_002 = Program(2, (
+# f(x0, x1) = x0·x1 + exp(x0·x1) − sin(x1), the evaluation-trace example of Bishop and Bishop,
+# Deep Learning: Foundations and Concepts, chapter 8, written as its evaluation trace
+TRACE_EXAMPLE = Program(2, (
     Instruction("mul", (0, 1)),   # 2
     Instruction("exp", (2,)),     # 3
     Instruction("add", (2, 3)),   # 4
@@ -20,7 +21,7 @@ SEED_002 = Program(2, (
 
 
 def test_str_reads_like_an_evaluation_trace() -> None:
-    assert str(SEED_002).splitlines() == [
+    assert str(TRACE_EXAMPLE).splitlines() == [
         "v2 = x0 · x1", "v3 = exp(v2)", "v4 = v2 + v3", "v5 = sin(x1)", "v6 = v4 − v5",
         "return v6",
     ]
@@ -36,10 +37,11 @@ def test_constants_are_written_inline() -> None:
 
 
 def test_runs_on_values_and_on_sympy() -> None:
-    f = SEED_002(2.0, 5.0)
+    f = TRACE_EXAMPLE(2.0, 5.0)
     f.backward()
     x0, x1 = sp.symbols("x0 x1", real=True)
-    assert sp.simplify(SEED_002.to_sympy([x0, x1]) - (x0 * x1 + sp.exp(x0 * x1) - sp.sin(x1))) == 0
+    expected = x0 * x1 + sp.exp(x0 * x1) - sp.sin(x1)
+    assert sp.simplify(TRACE_EXAMPLE.to_sympy([x0, x1]) - expected) == 0
     assert math.isclose(f.data, 10 + math.exp(10) - math.sin(5), rel_tol=1e-15)
 
 
@@ -58,4 +60,4 @@ def test_malformed_programs_are_refused(body: tuple[Instruction, ...], message: 
 
 def test_wrong_number_of_inputs() -> None:
     with pytest.raises(TypeError, match="takes 2 inputs, got 1"):
-        SEED_002(1.0)
+        TRACE_EXAMPLE(1.0)

@@ -1,5 +1,6 @@
-"""The evaluation trace of seed 002, f(x1, x2) = x1·x2 + exp(x1·x2) − sin(x2), against values
-worked by hand at (x1, x2) = (1.5, 0.5)."""
+"""The evaluation trace of f(x1, x2) = x1·x2 + exp(x1·x2) − sin(x2), the example of Bishop and
+Bishop, Deep Learning: Foundations and Concepts, chapter 8, against values worked by hand at
+(x1, x2) = (1.5, 0.5)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ X1, X2 = 1.5, 0.5
 E = math.exp(X1 * X2)
 
 
-def seed_002() -> tuple[Value, Value, Value]:
+def trace_example() -> tuple[Value, Value, Value]:
     x1, x2 = Value(X1, label="x1"), Value(X2, label="x2")
     v = x1 * x2
     return x1, x2, v + v.exp() - x2.sin()
@@ -25,7 +26,7 @@ def close(a: float, b: float) -> bool:
 
 
 def test_numbering_and_primal_values() -> None:
-    *_, f = seed_002()
+    *_, f = trace_example()
     t = trace(f)
     # v₋₁ = x1, v₀ = x2, v₁ = v₋₁v₀, v₂ = exp v₁, v₃ = v₁ + v₂, v₄ = sin v₀, v₅ = v₃ − v₄
     expected = {-1: X1, 0: X2, 1: X1 * X2, 2: E, 3: X1 * X2 + E, 4: math.sin(X2),
@@ -46,7 +47,7 @@ def test_numbering_and_primal_values() -> None:
     ],
 )
 def test_tangent_values(wrt: str, expected: dict[int, float]) -> None:
-    *_, f = seed_002()
+    *_, f = trace_example()
     t = trace(f, wrt=wrt)
     assert [row.index for row in t.tangents] == list(range(-1, 6))
     for row in t.tangents:
@@ -54,7 +55,7 @@ def test_tangent_values(wrt: str, expected: dict[int, float]) -> None:
 
 
 def test_tangent_for_a_direction() -> None:
-    x1, _, f = seed_002()
+    x1, _, f = trace_example()
     t = trace(f, wrt={x1: 2.0, "x2": -1.0})
     # ∇f · (2, −1)
     want = 2 * X2 * (1 + E) - (X1 * (1 + E) - math.cos(X2))
@@ -62,7 +63,7 @@ def test_tangent_for_a_direction() -> None:
 
 
 def test_adjoint_values_and_accumulation_steps() -> None:
-    *_, f = seed_002()
+    *_, f = trace_example()
     t = trace(f)
     final = {row.index: row.value for row in t.adjoints}
     # v̄₅ = 1, v̄₃ = 1, v̄₄ = −1, v̄₂ = 1, v̄₁ = v̄₃ + v̄₂·e = 1 + e,
@@ -87,7 +88,7 @@ def test_adjoint_values_and_accumulation_steps() -> None:
 
 
 def test_text_shows_the_formulas() -> None:
-    *_, f = seed_002()
+    *_, f = trace_example()
     text = trace(f, wrt="x1").to_text()
     for line in ("v₁  =  v₋₁ · v₀", "v₂  =  exp(v₁)", "v₅  =  v₃ − v₄", "v̇₁  =  v̇₋₁ · v₀",
                  "v̄₄  =  −v̄₅", "v̄₀  =  v̄₄ · cos(v₀)", "v̄₁  += v̄₂ · v₂", "v̄₀  += v̄₁ · v₋₁"):
@@ -96,7 +97,7 @@ def test_text_shows_the_formulas() -> None:
 
 
 def test_other_renderings() -> None:
-    *_, f = seed_002()
+    *_, f = trace_example()
     t = trace(f, wrt="x2")
     markdown = t.to_markdown()
     assert "| $v_{1} = v_{-1} \\cdot v_{0}$ |" in markdown
@@ -127,12 +128,12 @@ def test_a_plus_a_accumulates_twice() -> None:
 
 
 def test_traces_are_deterministic() -> None:
-    first, second = trace(seed_002()[2], wrt="x1"), trace(seed_002()[2], wrt="x1")
+    first, second = trace(trace_example()[2], wrt="x1"), trace(trace_example()[2], wrt="x1")
     assert first.to_text() == second.to_text()
 
 
 def test_wrt_must_name_an_input() -> None:
-    *_, f = seed_002()
+    *_, f = trace_example()
     with pytest.raises(ValueError, match="no input labelled 'x3'"):
         Trace(f, wrt="x3")
     with pytest.raises(ValueError, match="must name an input"):

@@ -26,7 +26,9 @@ from autograd_mini.viz import (
 )
 
 
-def seed_002() -> Value:
+def trace_example() -> Value:
+    """f(x1, x2) = x1·x2 + exp(x1·x2) − sin(x2) at (2, 5), the evaluation-trace example of Bishop
+    and Bishop, Deep Learning: Foundations and Concepts, chapter 8."""
     x1, x2 = Value(2.0, label="x1"), Value(5.0, label="x2")
     v = x1 * x2
     return v + v.exp() - x2.sin()
@@ -39,14 +41,14 @@ def test_a_plus_a_has_two_edges() -> None:
 
 
 def test_dot_is_deterministic() -> None:
-    assert to_dot(seed_002()) == to_dot(seed_002())
-    f = seed_002()
+    assert to_dot(trace_example()) == to_dot(trace_example())
+    f = trace_example()
     f.backward()
     assert to_dot(f, edge_labels=True, wrt="x1") == to_dot(f, edge_labels=True, wrt="x1")
 
 
 def test_adjoints_are_marked_until_backward_runs() -> None:
-    f = seed_002()
+    f = trace_example()
     before = to_dot(f)
     assert before.count("grad not yet computed") == 7
     f.backward()
@@ -103,7 +105,7 @@ def test_node_limit() -> None:
 
 def test_pygraphviz_renders_svg_png_and_pdf() -> None:
     pytest.importorskip("pygraphviz")
-    source = to_dot(seed_002())
+    source = to_dot(trace_example())
     assert render(source, "svg", "pygraphviz").lstrip().startswith((b"<?xml", b"<svg"))
     assert render(source, "png", "pygraphviz").startswith(b"\x89PNG")
     assert render(source, "pdf", "pygraphviz").startswith(b"%PDF")
@@ -111,7 +113,7 @@ def test_pygraphviz_renders_svg_png_and_pdf() -> None:
 
 def test_rendering_prints_no_fontconfig_warning(capfd: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("pygraphviz")
-    render(to_dot(seed_002()), "png", "pygraphviz")
+    render(to_dot(trace_example()), "png", "pygraphviz")
     assert "reset-dirs" not in capfd.readouterr().err
 
 
@@ -137,7 +139,7 @@ def test_the_dot_program_on_path_comes_first(tmp_path: Path,
     pytest.importorskip("pygraphviz")
     marker = _fake_dot(tmp_path)
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
-    svg = GraphView(seed_002()).svg()
+    svg = GraphView(trace_example()).svg()
     assert "<svg" in svg
     assert marker.exists()
 
@@ -149,13 +151,13 @@ def test_a_failing_dot_program_is_reported(tmp_path: Path,
     program.chmod(0o755)
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(RenderError, match="dot failed: Error: broken"):
-        render(to_dot(seed_002()), "svg", "dot")
+        render(to_dot(trace_example()), "svg", "dot")
 
 
 def test_without_any_renderer(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(viz.shutil, "which", lambda name: None)
     monkeypatch.setitem(sys.modules, "pygraphviz", None)  # import fails
-    view = GraphView(seed_002())
+    view = GraphView(trace_example())
     with pytest.raises(RenderError, match=r"autograd-mini\[viz\]"):
         view.svg()
     bundle = view._repr_mimebundle_()
@@ -168,7 +170,7 @@ def test_without_any_renderer(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_mimebundle_has_svg_and_text() -> None:
     pytest.importorskip("pygraphviz")
-    bundle = draw(seed_002())._repr_mimebundle_()
+    bundle = draw(trace_example())._repr_mimebundle_()
     assert bundle["image/svg+xml"].lstrip().startswith(("<?xml", "<svg"))
     assert bundle["text/plain"].startswith("<GraphView of 7 nodes, 5 ops")
     # front ends show the HTML: the same SVG inline, free to shrink to a notebook cell's width
@@ -181,7 +183,7 @@ def test_mimebundle_has_svg_and_text() -> None:
 
 def test_save_by_suffix(tmp_path: Path) -> None:
     pytest.importorskip("pygraphviz")
-    view = draw(seed_002())
+    view = draw(trace_example())
     assert view.save(tmp_path / "g.dot").read_text(encoding="utf-8") == view.source
     assert b"<svg" in view.save(tmp_path / "g.svg").read_bytes()
     assert view.save(tmp_path / "g.png").read_bytes().startswith(b"\x89PNG")
@@ -199,7 +201,7 @@ def test_unknown_renderer() -> None:
 
 
 def test_backward_steps_follow_the_reverse_sweep() -> None:
-    f = seed_002()
+    f = trace_example()
     frames = backward_steps(f)
     assert len(frames) == 7  # one per node: 2 inputs and 5 ops
     assert frames[0].node is f
@@ -225,7 +227,7 @@ def _frames_in(page: str) -> list[dict[str, object]]:
 
 def test_save_steps_writes_one_self_contained_page(tmp_path: Path) -> None:
     pytest.importorskip("pygraphviz")
-    page = save_steps(seed_002(), tmp_path / "steps.html").read_text(encoding="utf-8")
+    page = save_steps(trace_example(), tmp_path / "steps.html").read_text(encoding="utf-8")
     assert page.count("<svg") == 1  # one layout, shared by every frame
     assert len(_frames_in(page)) == 7  # one frame per node
     assert 'type="range"' in page
@@ -239,9 +241,9 @@ def test_save_steps_writes_one_self_contained_page(tmp_path: Path) -> None:
 
 def test_step_through_shows_inline_with_controls_of_its_own() -> None:
     pytest.importorskip("pygraphviz")
-    f = seed_002()
+    f = trace_example()
     first, second = step_through(f)._repr_html_(), step_through(f)._repr_html_()
-    assert len(step_through(f)) == 7  # one frame per node of the seed-002 graph
+    assert len(step_through(f)) == 7  # one frame per node of Bishop and Bishop's graph
     assert first.count("<svg") == 1
     assert len(_frames_in(first)) == 7
     ids = [re.search(r'<div id="([^"]+)"', widget).group(1)  # type: ignore[union-attr]

@@ -57,7 +57,9 @@ def sum_of_sines_with_plus(n: int) -> Value:
     return sum(terms[1:], terms[0])
 
 
-def seed_002() -> tuple[Value, Value, Value]:
+def trace_example() -> tuple[Value, Value, Value]:
+    """f(x1, x2) = x1·x2 + exp(x1·x2) − sin(x2) at (2, 5), the evaluation-trace example of Bishop
+    and Bishop, Deep Learning: Foundations and Concepts, chapter 8."""
     x1, x2 = Value(2.0, label="x1"), Value(5.0, label="x2")
     v = x1 * x2
     return x1, x2, v + v.exp() - x2.sin()
@@ -178,14 +180,14 @@ def test_the_dot_program_has_the_same_budget(tmp_path: Path,
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     start = time.perf_counter()
     with pytest.raises(RenderBudgetError):
-        render(to_dot(seed_002()[2]), "svg", "auto", timeout=0.5)
+        render(to_dot(trace_example()[2]), "svg", "auto", timeout=0.5)
     # stopped at once, and pygraphviz was not tried after it: it would be as slow
     assert time.perf_counter() - start < 10
 
 
 def test_the_default_budget_is_the_documented_one() -> None:
     assert viz.RENDER_TIMEOUT == 10.0
-    assert GraphView(seed_002()[2]).timeout == viz.RENDER_TIMEOUT
+    assert GraphView(trace_example()[2]).timeout == viz.RENDER_TIMEOUT
 
 
 def test_a_crashing_engine_is_a_render_error(tmp_path: Path,
@@ -195,7 +197,7 @@ def test_a_crashing_engine_is_a_render_error(tmp_path: Path,
     program.chmod(0o755)
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(RenderError, match="dot failed: killed by signal 11"):
-        render(to_dot(seed_002()[2]), "svg", "dot")
+        render(to_dot(trace_example()[2]), "svg", "dot")
 
 
 # -- the step-through: one layout ---------------------------------------------------------------
@@ -244,7 +246,7 @@ def first_texts(svg: str, names: list[str]) -> dict[str, str]:
 
 def test_frames_carry_the_adjoints_of_the_closed_forms() -> None:
     pytest.importorskip("pygraphviz")
-    x1, x2, f = seed_002()
+    x1, x2, f = trace_example()
     steps = step_through(f)
     data = steps.data()
     frames = data["frames"]
@@ -299,7 +301,7 @@ def test_labels_cannot_break_the_page(tmp_path: Path) -> None:
 
 def test_the_page_opens_at_a_step_and_the_widget_exposes_show(tmp_path: Path) -> None:
     pytest.importorskip("pygraphviz")
-    page = save_steps(seed_002()[2], tmp_path / "p.html").read_text(encoding="utf-8")
+    page = save_steps(trace_example()[2], tmp_path / "p.html").read_text(encoding="utf-8")
     assert 'get("step")' in page
     assert "root.autogradMiniShow = show" in page
     assert page.count("<figure") == 1
@@ -307,7 +309,7 @@ def test_the_page_opens_at_a_step_and_the_widget_exposes_show(tmp_path: Path) ->
 
 def test_backward_steps_still_draw_each_frame_on_its_own() -> None:
     pytest.importorskip("pygraphviz")
-    *_, f = seed_002()
+    *_, f = trace_example()
     steps = step_through(f)
     frames = steps.frames
     assert len(frames) == len(steps) == 7
@@ -341,7 +343,7 @@ def test_a_failed_render_leaves_the_old_file(old_files: dict[str, Path],
         raise RenderError("no engine today")
 
     monkeypatch.setattr(viz, "render", broken)
-    *_, f = seed_002()
+    *_, f = trace_example()
     for name in ("g.svg", "g.png"):
         with pytest.raises(RenderError):
             draw(f).save(old_files[name])
@@ -353,7 +355,7 @@ def test_a_failed_render_leaves_the_old_file(old_files: dict[str, Path],
 def test_a_failed_write_leaves_the_old_file(old_files: dict[str, Path],
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("pygraphviz")
-    *_, f = seed_002()
+    *_, f = trace_example()
     view, steps = draw(f), step_through(f)
     view.svg(), steps.svg()  # rendered before the disk fills up
 
@@ -372,13 +374,13 @@ def test_a_failed_write_leaves_the_old_file(old_files: dict[str, Path],
 def test_an_unknown_suffix_names_the_ones_to_use(tmp_path: Path) -> None:
     target = tmp_path / "g.jpeg"
     with pytest.raises(ValueError, match=r"use a \.svg, \.png, \.pdf or \.dot file name"):
-        draw(seed_002()[2]).save(target)
+        draw(trace_example()[2]).save(target)
     assert not target.exists()
 
 
 def test_saves_replace_the_old_file(old_files: dict[str, Path]) -> None:
     pytest.importorskip("pygraphviz")
-    *_, f = seed_002()
+    *_, f = trace_example()
     view = draw(f)
     assert view.save(old_files["g.dot"]).read_text(encoding="utf-8") == view.source
     assert view.save(old_files["g.png"]).read_bytes().startswith(b"\x89PNG")
