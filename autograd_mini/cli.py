@@ -322,7 +322,8 @@ def _trace(args: argparse.Namespace) -> None:
 def _pictures(root: Value, args: argparse.Namespace) -> None:
     """Draw what ``--svg``, ``--png`` and ``--steps`` ask for, saying "wrote" for each file
     as it is written."""
-    from .viz import GraphTooLargeError, GraphView, RenderBudgetError, RenderError, save_steps
+    from .steps import save_steps
+    from .viz import GraphTooLargeError, GraphView, RenderBudgetError, RenderError
 
     options: dict[str, Any] = {} if args.max_nodes is None else {"max_nodes": args.max_nodes}
     jobs: list[tuple[str, Callable[[str], Path]]] = [

@@ -52,12 +52,15 @@ from .sweep import reverse_sweep
 __all__ = [
     "METHODS",
     "ConcurrentBackwardError",
+    "Group",
     "Value",
     "apply_rule",
     "as_value",
     "compiling",
     "constant",
     "dot",
+    "group",
+    "group_of",
     "is_grad_enabled",
     "no_grad",
     "recording",
@@ -67,7 +70,9 @@ __all__ = [
 
 Operand = Union["Value", float, int]
 
-_grad_enabled: ContextVar[bool] = ContextVar("autograd_mini.grad_enabled", default=True)
+#: True while ops record a graph, False inside no_grad, and the innermost :class:`Group` inside
+#: ``with group(...)``: one lookup per op says both whether to record and where the node belongs.
+_grad_enabled: ContextVar[bool | Group] = ContextVar("autograd_mini.grad_enabled", default=True)
 #: Set while autograd_mini.compile traces a function: a Value used as a bool is then refused.
 _compiling: ContextVar[bool] = ContextVar("autograd_mini.compiling", default=False)
 _is_recording = _grad_enabled.get
@@ -75,7 +80,7 @@ _is_recording = _grad_enabled.get
 
 def is_grad_enabled() -> bool:
     """Whether ops record a graph in the current context (False inside :func:`no_grad`)."""
-    return _grad_enabled.get()
+    return bool(_grad_enabled.get())
 
 
 @contextmanager
@@ -110,6 +115,80 @@ def recording() -> Iterator[None]:
         _grad_enabled.reset(token)
 
 
+class Group:
+    """A named set of nodes, such as one neuron or one layer, that a picture can fold into a
+    single box (:func:`autograd_mini.draw` with ``collapse=``).
+
+    ``kind`` says what sort of group it is (``"neuron"``, ``"layer"``, or ``"group"`` for a
+    user's own); a picture folds every group of a kind at once. Groups nest: a group entered
+    inside another has it as its ``parent``. ``summary``, when given, writes the lines of the
+    folded box: it is called with the group's nodes that the picture shows and a function
+    that gives a node's adjoint as the picture shows it (None where it is not yet computed).
+    :mod:`autograd_mini.nn` tells a neuron's z, a and δ this way.
+
+    A node remembers only its innermost group, so the cost is one slot per node, and nothing
+    at all while no group is open.
+    """
+
+    __slots__ = ("kind", "name", "parent", "summary")
+
+    def __init__(self, name: str, kind: str = "group", parent: Group | None = None,
+                 summary: Callable[[list[Value], Callable[[Value], float | None]],
+                                   list[str]] | None = None) -> None:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"a group's name must be a non-empty str, not {name!r}")
+        if not isinstance(kind, str) or not kind:
+            raise TypeError(f"a group's kind must be a non-empty str, not {kind!r}")
+        self.name = name
+        self.kind = kind
+        self.parent = parent
+        self.summary = summary
+
+    def path(self) -> list[Group]:
+        """This group and the groups around it, outermost first."""
+        chain: list[Group] = []
+        g: Group | None = self
+        while g is not None:
+            chain.append(g)
+            g = g.parent
+        return chain[::-1]
+
+    def __repr__(self) -> str:
+        return f"Group({self.name!r}, kind={self.kind!r})"
+
+
+@contextmanager
+def group(name: str | Group, kind: str = "group") -> Iterator[Group]:
+    """Tag every node built inside the block as belonging to a group named ``name``, so that
+    pictures draw the group as a cluster, or fold it into one box (``draw(f,
+    collapse="group")``). Groups opened inside it nest in it. Inputs made with ``Value(...)``
+    are not tagged (they are the user's data); the ops on them are.
+
+    Inside :func:`no_grad` nothing is recorded, so nothing is tagged.
+
+    >>> from autograd_mini import Value
+    >>> x = Value(2.0, label="x")
+    >>> with group("square") as g:
+    ...     y = x * x
+    >>> group_of(y) is g, group_of(x) is None, g.name
+    (True, True, 'square')
+    """
+    outer = _grad_enabled.get()
+    g = name if isinstance(name, Group) else Group(
+        name, kind, parent=outer if isinstance(outer, Group) else None)
+    token = _grad_enabled.set(g if outer else False)
+    try:
+        yield g
+    finally:
+        _grad_enabled.reset(token)
+
+
+def group_of(v: Value) -> Group | None:
+    """The innermost group ``v`` was built in, or None."""
+    g: Group | None = getattr(v, "_g", None)
+    return g
+
+
 @contextmanager
 def compiling() -> Iterator[None]:
     """Mark the block as tracing for :mod:`autograd_mini.compile`: a Value used as a Python
@@ -141,7 +220,7 @@ class Value:
     :class:`DomainError`.
     """
 
-    __slots__ = ("_a", "_b", "_n", "_op", "data", "grad", "label")
+    __slots__ = ("_a", "_b", "_g", "_n", "_op", "data", "grad", "label")
 
     data: float
     grad: Any  # a float; a Value after a backward pass that records a graph
@@ -150,6 +229,7 @@ class Value:
     _a: Any  # operands: Values, or None where the rule has fewer
     _b: Any
     _n: int
+    _g: Group  # the innermost group (autograd_mini.group); left unset outside any group
 
     def __init__(self, data: float, label: str | None = None) -> None:
         if type(data) is not float:
@@ -393,6 +473,13 @@ def _node(rule: Rule, data: float, a: Any, b: Any) -> Value:
     return v
 
 
+def _grouped(rule: Rule, data: float, a: Any, b: Any, g: Any) -> Value:
+    """A node built inside ``with group(...)``: the node, tagged with its group."""
+    v = _node(rule, data, a, b)
+    v._g = g
+    return v
+
+
 def constant(x: float) -> Value:
     """A constant node: a number in a graph, drawn and traced as a number, with no gradient."""
     return _node(CONST, float(x), None, None)
@@ -449,8 +536,11 @@ def _binary(rule: Rule, a: Any, b: Any) -> Value:
         reason = rule.domain(x, y)
         if reason is not None:
             raise DomainError(rule, (a, b), reason)
-    if _is_recording():
+    g = _is_recording()
+    if g is True:
         return _node(rule, rule.primal(x, y), a, b)
+    if g:
+        return _grouped(rule, rule.primal(x, y), a, b, g)
     return _node(INPUT, rule.primal(x, y), None, None)
 
 
@@ -460,8 +550,11 @@ def _unary(rule: Rule, a: Value) -> Value:
         reason = rule.domain(x)
         if reason is not None:
             raise DomainError(rule, (a,), reason)
-    if _is_recording():
+    g = _is_recording()
+    if g is True:
         return _node(rule, rule.primal(x), a, None)
+    if g:
+        return _grouped(rule, rule.primal(x), a, None, g)
     return _node(INPUT, rule.primal(x), None, None)
 
 
@@ -516,8 +609,11 @@ def _variadic(rule: Rule, operands: Sequence[Any]) -> Value:
         if reason is not None:
             raise DomainError(rule, args, reason)
     out = rule.primal(*xs)
-    if _is_recording():
+    g = _is_recording()
+    if g is True:
         return _node(rule, out, args, None)
+    if g:
+        return _grouped(rule, out, args, None, g)
     return _node(INPUT, out, None, None)
 
 

@@ -22,11 +22,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from .engine import Value, dot, total
-from .nn import Probabilities
 
-__all__ = ["LOSSES", "bce", "cross_entropy", "get", "hinge", "l2", "mse", "squared_error"]
+__all__ = [
+    "LOSSES", "Probabilities", "bce", "cross_entropy", "get", "hinge", "l2", "mse",
+    "squared_error",
+]
 
 Loss = Callable[[Sequence[Value], Sequence[float]], Value]
+
+
+class Probabilities(list[Value]):
+    """The outputs of a softmax layer: a list of Values that also remembers the logits z, so
+    that cross-entropy can be computed stably from them (log-sum-exp)."""
+
+    logits: list[Value]
 
 
 def _check(outputs: Sequence[Value], target: Sequence[float], name: str) -> None:

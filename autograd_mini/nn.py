@@ -29,11 +29,14 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from .engine import Value, as_value, dot, no_grad, total
+from .diagram import diagram
+from .engine import Group, Value, as_value, dot, group, no_grad, total
 from .files import write_atomic
+from .losses import Probabilities
+from .viz import Picture, number
 
 __all__ = [
-    "ACTIVATIONS", "MLP", "Layer", "Module", "Neuron", "Probabilities", "load", "save",
+    "ACTIVATIONS", "MLP", "Layer", "Module", "Neuron", "Probabilities", "diagram", "load", "save",
     "softmax",
 ]
 
@@ -65,13 +68,6 @@ def _activate(z: Value, activation: str) -> Value:
     if activation == "linear":
         return z
     raise ValueError(f"unknown activation {activation!r}; choose from {', '.join(ACTIVATIONS)}")
-
-
-class Probabilities(list[Value]):
-    """The outputs of a softmax layer: a list of Values that also remembers the logits z, so
-    that cross-entropy can be computed stably from them (log-sum-exp)."""
-
-    logits: list[Value]
 
 
 def softmax(logits: Sequence[Value]) -> Probabilities:
@@ -137,7 +133,8 @@ class Neuron(Module):
     in the tutorial notebook's XOR network."""
 
     def __init__(self, nin: int, activation: str = "relu", seed: int | random.Random | None = 0,
-                 layer: int = 1, index: int = 1, init: str = "uniform") -> None:
+                 layer: int = 1, index: int = 1, init: str = "uniform",
+                 parent: Group | None = None) -> None:
         if activation not in OUTPUTS:
             raise ValueError(f"unknown activation {activation!r}; "
                              f"choose from {', '.join(OUTPUTS)}")
@@ -156,14 +153,40 @@ class Neuron(Module):
         self.b = Value(bias, label=f"b{layer}[{index}]")
         self.z: Value | None = None
         self.a: Value | None = None
+        #: the picture's group for this neuron: its parameters, and the nodes of every call
+        self.group = Group(f"neuron {index} of layer {layer}", "neuron", parent=parent,
+                           summary=self._summary)
+        for p in (*self.w, self.b):
+            p._g = self.group
 
     def __call__(self, x: Input) -> Value:
         if len(x) != len(self.w):
             raise ValueError(f"{self!r} takes {len(self.w)} inputs, got {len(x)}")
-        self.z = dot(self.w, x, self.b)
-        # a softmax neuron's own output is its z; the layer normalises across neurons
-        self.a = self.z if self.activation == "softmax" else _activate(self.z, self.activation)
+        with group(self.group):
+            self.z = dot(self.w, x, self.b)
+            # a softmax neuron's own output is its z; the layer normalises across neurons
+            self.a = (self.z if self.activation == "softmax"
+                      else _activate(self.z, self.activation))
         return self.a
+
+    def _summary(self, nodes: list[Value], adjoint: Callable[[Value], float | None]) -> list[str]:
+        """The lines of this neuron's folded box in a picture: z, a and δ = ∂C/∂z when the
+        picture holds one evaluation, and its parameters with the size of ∂C/∂w."""
+        zs = [v for v in nodes if v.op == "dot"]
+        lines = [f"{self.activation} neuron"]
+        if len(zs) == 1:
+            z = zs[0]
+            a = next((v for v in nodes if v.parents == (z,)), z)
+            lines.append(f"z {number(z.data)}   a {number(a.data)}")
+            delta = adjoint(z)
+            lines.append("δ not yet computed" if delta is None else f"δ {number(delta)}")
+        elif zs:
+            lines.append(f"{len(zs)} evaluations")
+        grads = [adjoint(w) for w in self.w]
+        size = ("" if any(g is None for g in grads)
+                else f", |∂C/∂w| {number(math.sqrt(sum(g * g for g in grads if g is not None)))}")
+        lines.append(f"{len(self.w) + 1} parameters{size}")
+        return lines
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         return [*((p.label or "", p) for p in self.w), (self.b.label or "", self.b)]
@@ -183,20 +206,35 @@ class Layer(Module):
         rng = _rng(seed)
         self.activation = activation
         self.index = index
-        self.neurons = [Neuron(nin, activation, rng, layer=index, index=j + 1, init=init)
+        #: the picture's group for this layer, around its neurons' groups
+        self.group = Group(f"layer {index}", "layer", summary=self._summary)
+        self.neurons = [Neuron(nin, activation, rng, layer=index, index=j + 1, init=init,
+                               parent=self.group)
                         for j in range(nout)]
 
     def __call__(self, x: Input) -> list[Value]:
-        outs = [n(x) for n in self.neurons]
-        if self.activation != "softmax":
-            return outs
-        probabilities = softmax(outs)
+        with group(self.group):
+            outs = [n(x) for n in self.neurons]
+            if self.activation != "softmax":
+                return outs
+            probabilities = softmax(outs)
         for n, a in zip(self.neurons, probabilities, strict=True):
             n.a = a
         return probabilities
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         return [item for n in self.neurons for item in n.named_parameters()]
+
+    def _summary(self, nodes: list[Value], adjoint: Callable[[Value], float | None]) -> list[str]:
+        """The lines of this layer's folded box: its neurons and parameters, and ‖δ‖."""
+        zs = [v for v in nodes if v.op == "dot"]
+        lines = [f"{len(self.neurons)} {self.activation} neurons",
+                 f"{len(self.parameters())} parameters"]
+        deltas = [adjoint(z) for z in zs]
+        if zs and len(zs) == len(self.neurons) and all(d is not None for d in deltas):
+            norm = math.sqrt(sum(d * d for d in deltas if d is not None))
+            lines.append(f"|δ| {number(norm)}")
+        return lines
 
     def __repr__(self) -> str:
         return f"Layer({len(self.neurons[0].w)} → {len(self.neurons)}, {self.activation})"
@@ -257,6 +295,17 @@ class MLP(Module):
         for l_index, layer in enumerate(self.layers, start=1):
             for j, n in enumerate(layer.neurons, start=1):
                 yield l_index, j, n
+
+    def draw(self, x: Input | None = None, y: Sequence[float] | None = None,
+             loss: str | Callable[..., Value] = "squared_error", **options: Any) -> Picture:
+        """The network diagram of the backprop papers: neurons as circles in columns, an edge
+        per weight, and, given a sample ``x`` (and a target ``y``, with a ``loss``), each
+        neuron's z, a and δ. See :func:`autograd_mini.diagram.diagram` for the options.
+
+        With ``y``, it runs a backward pass on the model, as :func:`autograd_mini.explain`
+        does: the parameters' grads are zeroed first and then hold this sample's gradient.
+        """
+        return diagram(self, x, y, loss, **options)
 
     def predict(self, x: Input) -> list[float]:
         """The outputs as floats, without recording a graph."""

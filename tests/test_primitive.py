@@ -35,6 +35,7 @@ from autograd_mini.cli import main
 from autograd_mini.compile import compile as compile_trace
 from autograd_mini.engine import METHODS, apply_rule
 from autograd_mini.rules import RULES, VARIADIC, cos, primal
+from autograd_mini.steps import backward_steps
 from autograd_mini.testing import (
     Instruction,
     Program,
@@ -44,7 +45,6 @@ from autograd_mini.testing import (
 )
 from autograd_mini.testing.forms import sympy_form
 from autograd_mini.testing.strategies import dags, points
-from autograd_mini.viz import backward_steps
 
 Register = Callable[..., Primitive]
 

@@ -14,14 +14,12 @@ from pathlib import Path
 import pytest
 
 from autograd_mini import Value, draw, viz
+from autograd_mini.steps import backward_steps, save_steps, step_through
 from autograd_mini.viz import (
     GraphTooLargeError,
     GraphView,
     RenderError,
-    backward_steps,
     render,
-    save_steps,
-    step_through,
     to_dot,
 )
 

@@ -20,18 +20,16 @@ from typing import Any
 import pytest
 
 from autograd_mini import Value, total, viz
+from autograd_mini import steps as steps_module
 from autograd_mini.expression import parse
+from autograd_mini.steps import StepThrough, backward_steps, save_steps, step_through
 from autograd_mini.viz import (
     GraphTooLargeError,
     GraphView,
     RenderBudgetError,
     RenderError,
-    StepThrough,
-    backward_steps,
     draw,
     render,
-    save_steps,
-    step_through,
     to_dot,
 )
 
@@ -343,6 +341,7 @@ def test_a_failed_render_leaves_the_old_file(old_files: dict[str, Path],
         raise RenderError("no engine today")
 
     monkeypatch.setattr(viz, "render", broken)
+    monkeypatch.setattr(steps_module, "render", broken)
     *_, f = trace_example()
     for name in ("g.svg", "g.png"):
         with pytest.raises(RenderError):
