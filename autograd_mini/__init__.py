@@ -16,7 +16,17 @@ from typing import TYPE_CHECKING
 
 from . import rules as _rules
 from .cost import Cost, count_passes
-from .engine import METHODS, ConcurrentBackwardError, Value, dot, is_grad_enabled, no_grad, total
+from .engine import (
+    METHODS,
+    ConcurrentBackwardError,
+    Group,
+    Value,
+    dot,
+    group,
+    is_grad_enabled,
+    no_grad,
+    total,
+)
 from .errors import DomainError
 from .functional import grad, hessian, jacobian, jvp, value_and_grad, vjp
 from .rules import Primitive, primitive
@@ -41,6 +51,7 @@ __all__ = [
     "ConcurrentBackwardError",
     "Cost",
     "DomainError",
+    "Group",
     "Primitive",
     "Value",
     "__version__",
@@ -48,6 +59,7 @@ __all__ = [
     "dot",
     "draw",
     "grad",
+    "group",
     "hessian",
     "is_grad_enabled",
     "jacobian",

@@ -19,9 +19,11 @@ sigmoid, −ln σ(z) = softplus(−z), −ln(1 − σ(z)) = softplus(z).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
+from typing import TypeVar, cast
 
-from .engine import Value, dot, total
+from .engine import Value, dot, group, total
 
 __all__ = [
     "LOSSES", "Probabilities", "bce", "cross_entropy", "get", "hinge", "l2", "mse",
@@ -38,11 +40,29 @@ class Probabilities(list[Value]):
     logits: list[Value]
 
 
+F = TypeVar("F", bound=Callable[..., Value])
+
+
+def _a_loss(fn: F) -> F:
+    """Build the loss's nodes in a group of kind ``"loss"``, named after it, so that a
+    picture draws a loss as what it is (a cluster "loss: squared_error" holding its terms),
+    never as one more neuron."""
+    name = f"loss: {fn.__name__}"
+
+    @functools.wraps(fn)
+    def in_its_group(*args: object) -> Value:
+        with group(name, kind="loss"):
+            return fn(*args)
+
+    return cast(F, in_its_group)
+
+
 def _check(outputs: Sequence[Value], target: Sequence[float], name: str) -> None:
     if len(outputs) != len(target):
         raise ValueError(f"{name}: {len(outputs)} outputs but a target of {len(target)}")
 
 
+@_a_loss
 def squared_error(outputs: Sequence[Value], target: Sequence[float]) -> Value:
     """C = ½ Σ_k (a_k − y_k)²."""
     _check(outputs, target, "squared_error")
@@ -61,6 +81,7 @@ def _softplus(z: Value) -> Value:
     return (z.exp() + 1.0).log()
 
 
+@_a_loss
 def bce(outputs: Sequence[Value], target: Sequence[float]) -> Value:
     """C = −Σ [y ln a + (1 − y) ln(1 − a)], for sigmoid outputs a = σ(z).
 
@@ -82,6 +103,7 @@ def bce(outputs: Sequence[Value], target: Sequence[float]) -> Value:
     return total(terms)
 
 
+@_a_loss
 def cross_entropy(outputs: Sequence[Value], target: Sequence[float]) -> Value:
     """C = −Σ_k y_k ln a_k for softmax outputs (one-hot or probability targets y).
 
@@ -97,6 +119,7 @@ def cross_entropy(outputs: Sequence[Value], target: Sequence[float]) -> Value:
     return sum(target) * log_norm - dot(list(target), z)
 
 
+@_a_loss
 def hinge(outputs: Sequence[Value], target: Sequence[float]) -> Value:
     """C = max(0, 1 − y·s) for one score s and y ∈ {−1, +1}; the subgradient is 0 at the
     kink (relu′(0) = 0)."""
@@ -106,6 +129,7 @@ def hinge(outputs: Sequence[Value], target: Sequence[float]) -> Value:
     return (1.0 - target[0] * outputs[0]).relu()
 
 
+@_a_loss
 def l2(parameters: Sequence[Value], alpha: float) -> Value:
     """α Σ p², the weight decay of micrograd's demo."""
     return alpha * dot(parameters, parameters)

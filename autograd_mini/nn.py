@@ -228,7 +228,8 @@ class Layer(Module):
     def _summary(self, nodes: list[Value], adjoint: Callable[[Value], float | None]) -> list[str]:
         """The lines of this layer's folded box: its neurons and parameters, and ‖δ‖."""
         zs = [v for v in nodes if v.op == "dot"]
-        lines = [f"{len(self.neurons)} {self.activation} neurons",
+        many = "neuron" if len(self.neurons) == 1 else "neurons"
+        lines = [f"{len(self.neurons)} {self.activation} {many}",
                  f"{len(self.parameters())} parameters"]
         deltas = [adjoint(z) for z in zs]
         if zs and len(zs) == len(self.neurons) and all(d is not None for d in deltas):

@@ -17,7 +17,10 @@ the Python process (a Jupyter kernel) down with it. Files are written with
 
 from __future__ import annotations
 
+import html
 import importlib.util
+import itertools
+import math
 import os
 import shutil
 import subprocess
@@ -27,7 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ._graph import local_partial, operands, topological_order, wengert
-from .engine import Value
+from .engine import Group, Value, group_of
 from .files import write_atomic
 from .rules import CONST, INPUT
 from .tables import Trace, node_name
@@ -47,6 +50,8 @@ COLOURS = {
     "intermediate": "#ffffff",
     "output": "#c9f0c9",
     "highlight": "#ffd54f",
+    "group": "#e6e0f5",
+    "zero": "#f2f2f2",
 }
 NOT_YET = "not yet computed"
 
@@ -123,26 +128,58 @@ _PORTS = {"LR": ("nw", "sw", "w", "n", "s"), "RL": ("ne", "se", "e", "n", "s"),
           "TB": ("nw", "ne", "n", "w", "e"), "BT": ("sw", "se", "s", "w", "e")}
 
 
+#: The default of ``max_nodes``: a picture with more nodes than this is folded, or refused.
+MAX_NODES = 200
+#: The default ``size``: the largest drawing, in inches (Graphviz scales larger ones down), so
+#: that a PNG is at most 3 840 pixels a side at Graphviz's 96 dpi for bitmaps.
+SIZE = "40,40"
+
+
 def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
            edge_labels: bool = False, wrt: Any = None,
-           parameters: Iterable[Value] = (), max_nodes: int = 500,
+           parameters: Iterable[Value] = (), max_nodes: int = MAX_NODES,
            adjoints: Mapping[int, float] | None = None, highlight: Value | None = None,
            title: str | None = None, partial: Mapping[int, tuple[int, int]] | None = None,
-           ) -> str:
+           collapse: str | None = None, depth: int | None = None,
+           stop_at: Iterable[Value] = (), color: Literal["role", "grad"] = "role",
+           size: str | None = SIZE, dpi: float | None = None) -> str:
     """The graph below ``root`` as DOT source.
 
     Options:
         rankdir: layout direction, ``"LR"`` (default) or ``"TB"``, ``"RL"``, ``"BT"``.
         edge_labels: write the local partial ∂vᵢ/∂vⱼ on every edge into an op.
         wrt: also show tangents v̇ for this direction (as :class:`~autograd_mini.trace.Trace`).
-        parameters: Values to colour as parameters rather than inputs.
-        max_nodes: refuse, with :class:`GraphTooLargeError`, a graph with more nodes.
+        parameters: Values to colour as parameters rather than inputs. The parameters of an
+            :mod:`~autograd_mini.nn` module are coloured so without it.
+        max_nodes: the most nodes a readable picture has. A larger graph is folded (see
+            below), and refused with :class:`GraphTooLargeError` only if even its coarsest
+            folding is larger.
         adjoints: show these adjoints (by node id) instead of ``.grad``; other nodes show
             "not yet computed". Used by the backward step-through.
         partial: nodes (by id) whose adjoint in ``adjoints`` is still a partial sum, with
             (shares received, shares in all): drawn grey and dashed, "2 of 3 shares".
         highlight: a node to highlight.
         title: a caption.
+        collapse: fold every group of this kind into one box: ``"neuron"``, ``"layer"`` (the
+            groups of :mod:`~autograd_mini.nn`), ``"loss"``, or the kind of your own groups
+            (:func:`autograd_mini.group`, ``"group"`` by default). Groups that are not folded
+            are drawn as clusters.
+        depth: draw only the nodes at most this many edges above the root (0: the root).
+        stop_at: nodes drawn without what lies below them, to draw a part of a graph.
+        color: ``"role"`` (inputs, parameters, constants, intermediates, output) or
+            ``"grad"``: fill by the size of the adjoint |v̄|, with a legend.
+        size, dpi: Graphviz's ``size`` (the largest drawing, in inches: larger ones are
+            scaled down to fit, so a PNG stays a readable bitmap) and ``dpi``.
+
+    A cut is marked: a node whose operands are left out by ``depth`` or ``stop_at`` is fed
+    by a "⋯" that says how many. Nodes keep their trace names (v₋₁, v₀, v₁ …) whatever is
+    drawn, so a part of a graph and its trace table still agree.
+
+    Folding. When the picture would have more than ``max_nodes`` nodes, the finest folding
+    that fits is drawn instead, and the caption says so: first the innermost groups (an
+    MLP's neurons), then the groups around them (its layers), and so on. A folded group is
+    one box: its name and what its ``summary`` says (a neuron's z, a, δ and its parameters);
+    a constant read only inside one group is folded with it.
 
     The same graph always gives byte-identical DOT: node names come from the trace numbering.
 
@@ -161,16 +198,20 @@ def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
     import graphviz  # the DOT writer, a dependency; imported here so that importing the
     # package does not load it
 
-    order = topological_order(root)
-    if len(order) > max_nodes:
-        raise GraphTooLargeError(
-            f"the graph has {len(order)} nodes, more than max_nodes={max_nodes}; draw a "
-            f"smaller part of it, or pass max_nodes={len(order)} to draw it all")
+    if color not in ("role", "grad"):
+        raise ValueError(f"color must be 'role' or 'grad', not {color!r}")
+    order, cut = _reach(root, depth, stop_at)
+    plan = _fold(order, root, collapse, max_nodes)
     _, index = wengert(root)
     params = {id(p) for p in parameters}
     # Before any backward pass the root's adjoint is 0: then no adjoint is known yet.
     known = adjoints if adjoints is not None else (
         {id(v): v.grad for v in order} if _has_adjoints(root) else {})
+
+    def adjoint(v: Value) -> float | None:
+        g = known.get(id(v))
+        return None if g is None else float(g.data if isinstance(g, Value) else g)
+
     # the trace's own tangent table, so that picture and table always agree
     tangents = {} if wrt is None else {id(row.node): row.value
                                        for row in Trace(root, wrt).tangents}
@@ -179,51 +220,393 @@ def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
     for v in order:
         for operand_id in {id(p) for p in operands(v)}:
             consumers[operand_id] = consumers.get(operand_id, 0) + 1
+    shade = _shades([adjoint(v) for v in order if v._op is not CONST]) if color == "grad" else None
+
+    # Clusters: every group that is drawn open, nested as the groups are.
+    clusters: dict[int, Any] = {}
+    outer: list[tuple[Any, Any]] = []  # (cluster graph, its parent's graph), innermost last
 
     dot = graphviz.Digraph(name="autograd_mini",
-                           graph_attr={"rankdir": rankdir, "concentrate": "true"})
+                           graph_attr={"rankdir": rankdir,
+                                       "concentrate": "false" if plan.groups else "true"})
+    if size:
+        dot.attr(size=size)
+    if dpi:
+        dot.attr(dpi=f"{dpi:g}")
     dot.attr("node", fontname="Helvetica", fontsize="11")
     dot.attr("edge", fontname="Helvetica", fontsize="9", color="#555555", weight="2")
-    if title:
-        dot.attr(label=title, labelloc="t", fontname="Helvetica")
+    caption = "\n".join(t for t in (title, plan.note) if t)
+    if caption:
+        dot.attr(label=caption, labelloc="t", fontname="Helvetica")
+
+    def home(path: list[Group]) -> Any:
+        """The graph (a cluster or the picture itself) where a node with this group path
+        lives, making the clusters it needs."""
+        graph = dot
+        for g in path:
+            key = id(g)
+            if key not in clusters:
+                sub = graphviz.Digraph(name=f"cluster_{plan.groups[key]}")
+                sub.attr(label=g.name, style="rounded,dashed", color="#9a8fbf",
+                         fontname="Helvetica", fontsize="10", fontcolor="#5b4f8a")
+                clusters[key] = sub
+                outer.append((sub, graph))
+            graph = clusters[key]
+        return graph
+
     for v in order:
-        name = names[id(v)]
-        if v._op is CONST:
-            dot.node(name, graphviz.nohtml(_number(v.data)), shape="plaintext",
-                     style="filled", fillcolor=COLOURS["constant"])
+        key = id(v)
+        box = plan.box.get(key)
+        if box is not None:
+            if plan.first.get(id(box)) == key:  # the box is drawn where its first node is
+                inside = plan.members[id(box)]
+                lines = ([box.name] + (box.summary(inside, adjoint) if box.summary is not None
+                                       else _group_lines(inside, adjoint)))
+                is_root = any(m is root for m in inside)
+                lit = highlight is not None and any(m is highlight for m in inside)
+                home(plan.open_path(v)).node(
+                    plan.box_name(box), graphviz.nohtml("\n".join(lines)), shape="box",
+                    style="filled,bold", peripheries="2",
+                    fillcolor=COLOURS["highlight"] if lit else COLOURS["output"] if is_root
+                    else COLOURS["group"], penwidth="2.5" if lit else "1")
             continue
-        fill = COLOURS["highlight"] if v is highlight else COLOURS[_role(v, root, params)]
-        heading = node_name(index[id(v)]) + ("" if v.label is None else f"  {v.label}")
+        graph = home(plan.open_path(v))
+        name = names[key]
+        if v._op is CONST:
+            graph.node(name, graphviz.nohtml(_constant_text(v.data)), shape="plaintext",
+                       style="filled", fillcolor=COLOURS["constant"])
+            continue
+        if v is highlight:
+            fill = COLOURS["highlight"]
+        elif shade is not None:
+            fill = shade(adjoint(v))
+        else:
+            fill = COLOURS[_role(v, root, params)]
+        ink = {"fontcolor": "white"} if fill in _RAMP[-2:] else {}
+        heading = node_name(index[key]) + ("" if v.label is None else f"  {v.label}")
         lines = [heading, f"data {_number(v.data)}"]
         if wrt is not None:
-            lines.append(f"tangent {_number(float(tangents.get(id(v), 0.0)))}")
-        shares = None if partial is None else partial.get(id(v))
-        lines.append(_grad_line(known.get(id(v)), shares))
-        dot.node(name, graphviz.nohtml("\n".join(lines)), shape="box", style="filled,rounded",
-                 fillcolor=fill, penwidth="2.5" if v is highlight else "1",
-                 **(PARTIAL if shares is not None else {}))
-        if v._op.arity:
-            op_name = f"{name}_op"
-            dot.node(op_name, graphviz.nohtml(v._op.short), shape="circle", width="0.3",
-                     fontsize="14",
-                     fixedsize="false", margin="0.02")
-            dot.edge(op_name, name)
-            args = operands(v)
-            repeats: dict[int, int] = {}
-            for i, p in enumerate(args):
-                attrs = {}
-                if consumers[id(p)] > 1:
-                    attrs["weight"] = "1"
-                if sum(q is p for q in args) > 1:  # a + a: keep both edges visible
-                    k = repeats[id(p)] = repeats.get(id(p), -1) + 1
-                    ports = _PORTS.get(rankdir, _PORTS["LR"])
-                    if k < len(ports):
-                        attrs["headport"] = ports[k]
-                if edge_labels and p._op is not CONST:
-                    d_edge = float(local_partial(v, i, on_values=False))
-                    attrs["label"] = graphviz.nohtml(f"∂ {_number(d_edge)}")
-                dot.edge(names[id(p)], op_name, **attrs)
+            lines.append(f"tangent {_number(float(tangents.get(key, 0.0)))}")
+        shares = None if partial is None else partial.get(key)
+        lines.append(_grad_line(known.get(key), shares))
+        graph.node(name, graphviz.nohtml("\n".join(lines)), shape="box", style="filled,rounded",
+                   fillcolor=fill, penwidth="2.5" if v is highlight else "1",
+                   **(PARTIAL if shares is not None else ink))
+        if not v._op.arity:
+            continue
+        op_name = f"{name}_op"
+        graph.node(op_name, graphviz.nohtml(_symbol(v)), shape="circle", width="0.3",
+                   fontsize="14", fixedsize="false", margin="0.02")
+        dot.edge(op_name, name)
+        if key in cut:
+            hidden = cut[key]
+            graph.node(f"{name}_cut", graphviz.nohtml(f"⋯ {hidden} not drawn"),
+                       shape="plaintext", fontcolor="#777777", fontsize="9")
+            dot.edge(f"{name}_cut", op_name, style="dashed", color="#999999")
+    _edges(dot, order, plan, names, consumers, rankdir, edge_labels, cut, graphviz)
+    for key, sub in clusters.items():
+        # folded groups side by side in one cluster (a layer's neurons) stay in the order
+        # they were built, neuron 1 first, instead of where crossing minimisation puts them
+        boxes = [plan.box_name(b) for b in plan.boxes_in(key)]
+        if len(boxes) > 1:
+            with sub.subgraph() as column:
+                column.attr(rank="same")
+                for upper, lower in itertools.pairwise(boxes):
+                    column.edge(upper, lower, style="invis")
+    for sub, parent in reversed(outer):  # innermost first, so that each is complete
+        parent.subgraph(sub)
+    if shade is not None:
+        _legend(dot, [adjoint(v) for v in order if v._op is not CONST], graphviz)
     return str(dot.source)
+
+
+def _edges(dot: Any, order: list[Value], plan: _Plan, names: Mapping[int, str],
+           consumers: Mapping[int, int], rankdir: str, edge_labels: bool,
+           cut: Mapping[int, int], graphviz: Any) -> None:
+    """The edges into the ops of ``order``: one per operand into an open op, and one per
+    (operand, box) pair into a folded group, since its ops are not drawn."""
+    drawn = {id(v) for v in order}
+    into_box: set[tuple[str, str]] = set()
+    for v in order:
+        if not v._op.arity:
+            continue
+        box = plan.box.get(id(v))
+        args = operands(v)
+        repeats: dict[int, int] = {}
+        for i, p in enumerate(args):
+            if id(p) not in drawn:
+                continue
+            source = plan.item_name(p, names)
+            if box is not None:  # into a folded group: one edge per outside operand
+                if plan.box.get(id(p)) is box:
+                    continue
+                pair = (source, plan.box_name(box))
+                if pair not in into_box:
+                    into_box.add(pair)
+                    dot.edge(*pair)
+                continue
+            op_name = f"{names[id(v)]}_op"
+            if plan.box.get(id(p)) is not None:  # from a folded group
+                pair = (source, op_name)
+                if pair not in into_box:
+                    into_box.add(pair)
+                    dot.edge(*pair)
+                continue
+            attrs = {}
+            if consumers[id(p)] > 1:
+                attrs["weight"] = "1"
+            if sum(q is p for q in args) > 1:  # a + a: keep both edges visible
+                k = repeats[id(p)] = repeats.get(id(p), -1) + 1
+                ports = _PORTS.get(rankdir, _PORTS["LR"])
+                if k < len(ports):
+                    attrs["headport"] = ports[k]
+            if edge_labels and p._op is not CONST:
+                d = float(local_partial(v, i, on_values=False))
+                attrs["label"] = graphviz.nohtml(f"∂ {_number(d)}")
+            dot.edge(source, op_name, **attrs)
+
+
+def _reach(root: Value, depth: int | None,
+           stop_at: Iterable[Value]) -> tuple[list[Value], dict[int, int]]:
+    """The nodes to draw, in topological order, and the cut ones: (node id → how many of its
+    operands are not drawn). Breadth first from the root, so that ``depth`` is the length of
+    the shortest path up from the root."""
+    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int)
+                              or depth < 0):
+        raise ValueError(f"depth must be a non-negative int or None, not {depth!r}")
+    stops = set()
+    for v in stop_at:
+        if not isinstance(v, Value):
+            raise TypeError(f"stop_at must hold Values, not {type(v).__name__}")
+        stops.add(id(v))
+    full = topological_order(root)
+    if depth is None and not stops:
+        return full, {}
+    distance = {id(root): 0}
+    frontier = [root]
+    while frontier:
+        following = []
+        for v in frontier:
+            args = operands(v)
+            if not args:
+                continue
+            if id(v) in stops or (depth is not None and distance[id(v)] >= depth):
+                continue
+            for p in args:
+                if id(p) not in distance:
+                    distance[id(p)] = distance[id(v)] + 1
+                    following.append(p)
+        frontier = following
+    # a node cut on one path may be reached whole by another: only what is missing counts
+    cut = {}
+    for v in full:
+        if id(v) in distance:
+            hidden = len({id(p) for p in operands(v) if id(p) not in distance})
+            if hidden:
+                cut[id(v)] = hidden
+    return [v for v in full if id(v) in distance], cut
+
+
+class _Plan:
+    """How a picture folds its groups: the box (a folded group) of every node inside one,
+    the groups drawn open as clusters, and the caption's note when folding was forced."""
+
+    def __init__(self, order: list[Value], root: Value, fold: frozenset[str]) -> None:
+        self.fold = fold
+        self.box: dict[int, Group] = {}
+        self.members: dict[int, list[Value]] = {}
+        self.first: dict[int, int] = {}
+        self.groups: dict[int, int] = {}  # every group met, numbered in order of meeting
+        self._paths: dict[int, list[Group]] = {}
+        self.note: str | None = None
+        paths = _paths(order)
+        for v in order:
+            path = paths.get(id(v), [])
+            self._paths[id(v)] = path
+            for g in path:
+                self.groups.setdefault(id(g), len(self.groups))
+            box = next((g for g in path if g.kind in fold), None)
+            if box is not None:
+                self.box[id(v)] = box
+                self.members.setdefault(id(box), []).append(v)
+                self.first.setdefault(id(box), id(v))
+        self.items = len(order) - len(self.box) + len(self.members)
+
+    def open_path(self, v: Value) -> list[Group]:
+        """The groups around ``v`` (or around its box) that are drawn open."""
+        path = self._paths.get(id(v), [])
+        box = self.box.get(id(v))
+        return path[:path.index(box)] if box is not None else path
+
+    def boxes_in(self, cluster: int) -> list[Group]:
+        """The folded groups directly inside the open group ``cluster`` (by id), in order."""
+        out = []
+        for members in self.members.values():
+            path = self._paths[id(members[0])]
+            box = self.box[id(members[0])]
+            k = path.index(box)
+            if k > 0 and id(path[k - 1]) == cluster:
+                out.append(box)
+        return out
+
+    def box_name(self, box: Group) -> str:
+        return f"g{self.groups[id(box)]}"
+
+    def item_name(self, v: Value, names: Mapping[int, str]) -> str:
+        box = self.box.get(id(v))
+        return names[id(v)] if box is None else self.box_name(box)
+
+
+def _paths(order: list[Value]) -> dict[int, list[Group]]:
+    """Every node's groups, outermost first. A constant, which no group tags, belongs with
+    its readers when they all share one innermost group (a slope, a target); an input or a
+    constant read from several groups belongs to none."""
+    paths: dict[int, list[Group]] = {}
+    readers: dict[int, set[int]] = {}
+    by_group: dict[int, Group] = {}
+    for v in order:
+        g = group_of(v)
+        if g is not None:
+            paths[id(v)] = g.path()
+            by_group[id(g)] = g
+        for p in operands(v):
+            if p._op is CONST:
+                readers.setdefault(id(p), set()).add(id(g) if g is not None else 0)
+    for v in order:
+        if v._op is CONST and id(v) in readers:
+            owners = readers[id(v)]
+            if len(owners) == 1 and 0 not in owners:
+                paths[id(v)] = by_group[next(iter(owners))].path()
+    return paths
+
+
+def _fold(order: list[Value], root: Value, collapse: str | None, max_nodes: int) -> _Plan:
+    """The finest folding at or beyond ``collapse`` whose picture has at most ``max_nodes``
+    nodes; see :func:`to_dot`."""
+    kinds = _kinds(order)
+    if collapse is not None and collapse not in kinds:
+        known = ", ".join(repr(k) for k in kinds) if kinds else "none: it has no groups"
+        raise ValueError(f"collapse={collapse!r} names no group of this graph (its kinds: "
+                         f"{known}); nn's modules make 'neuron' and 'layer' groups, "
+                         "autograd_mini.group(...) makes your own")
+    levels: list[frozenset[str]] = [frozenset() if collapse is None else frozenset({collapse})]
+    for k in range(len(kinds)):
+        level = levels[0] | frozenset(kinds[:k + 1])
+        if level != levels[-1]:
+            levels.append(level)
+    first = _Plan(order, root, levels[0])
+    if first.items <= max_nodes:
+        return first
+    for level in levels[1:]:
+        plan = _Plan(order, root, level)
+        if plan.items <= max_nodes:
+            plan.note = (f"folded to {_kind_names(level, kinds)}: unfolded, the picture would "
+                         f"have {first.items} nodes, more than max_nodes={max_nodes}")
+            return plan
+    coarsest = _Plan(order, root, levels[-1]).items if len(levels) > 1 else first.items
+    folded = (f", and {coarsest} with every group folded" if len(levels) > 1 else "")
+    raise GraphTooLargeError(
+        f"the graph has {first.items} nodes{folded}, more than max_nodes={max_nodes}; draw a "
+        f"part of it with depth=... or stop_at=[...], or pass max_nodes={coarsest} to draw it")
+
+
+def _kinds(order: list[Value]) -> list[str]:
+    """The kinds of the groups in ``order``, innermost first: by how deep their groups
+    nest, then by how many groups there are (a network's layers before its one loss)."""
+    deepest: dict[str, int] = {}
+    count: dict[str, set[int]] = {}
+    for v in order:
+        g = group_of(v)
+        if g is None:
+            continue
+        for level, h in enumerate(g.path(), start=1):
+            deepest[h.kind] = max(deepest.get(h.kind, 0), level)
+            count.setdefault(h.kind, set()).add(id(h))
+    return sorted(deepest, key=lambda k: (-deepest[k], -len(count[k]), k))
+
+
+def _kind_names(level: frozenset[str], kinds: list[str]) -> str:
+    """The coarsest kind folded, in the plural: "neurons", "layers"."""
+    coarsest = max(level, key=kinds.index)
+    return f"{coarsest}s"
+
+
+def _group_lines(nodes: list[Value], adjoint: Any) -> list[str]:
+    """A folded group's box when its group has no ``summary``: its size, and the value and
+    adjoint of what leaves it."""
+    ops = sum(1 for v in nodes if v._op.arity)
+    lines = [f"{ops} ops, {len(nodes)} nodes"]
+    last = nodes[-1]  # in topological order, the group's last value is what it returns
+    g = adjoint(last)
+    lines.append(f"out {_number(last.data)}, grad "
+                 + (NOT_YET if g is None else _number(g)))
+    return lines
+
+
+def _symbol(v: Value) -> str:
+    """The op's circle: the rule's symbol, except that a ``dot`` is Σ w·a + b only as a
+    neuron's weighted input; elsewhere (a loss's Σ dᵢ²) it is a plain sum of products."""
+    if v._op.name != "dot":
+        return v._op.short
+    g = group_of(v)
+    if g is not None and g.kind == "neuron":
+        return v._op.short
+    bias = operands(v)[-1]
+    plain = bias._op is CONST and bias.data == 0.0
+    return "Σ xᵢyᵢ" if plain else "Σ xᵢyᵢ + c"
+
+
+def _constant_text(x: float) -> str:
+    """A constant exactly as given: the shortest text that reads back as the same float."""
+    text = repr(x)
+    if text.endswith(".0"):
+        text = text[:-2]
+    return "0" if text == "-0" else text
+
+
+#: The fills of ``color="grad"``, from small |v̄| to large (ColorBrewer's YlOrRd, which reads
+#: in grey and to colour-blind eyes as one ramp).
+_RAMP = ("#ffffcc", "#fed976", "#fd8d3c", "#e31a1c", "#800026")
+
+
+def _shades(values: list[float | None]) -> Any:
+    """The fill for an adjoint: on a log scale between the smallest and largest nonzero |v̄|
+    of the picture, since adjoints of one graph often span many orders of magnitude."""
+    sizes = [abs(g) for g in values if g is not None and g != 0.0 and math.isfinite(g)]
+    if not sizes:
+        return lambda g: COLOURS["intermediate"]
+    lo, hi = math.log10(min(sizes)), math.log10(max(sizes))
+
+    def shade(g: float | None) -> str:
+        if g is None:
+            return COLOURS["intermediate"]
+        if g == 0.0:
+            return COLOURS["zero"]
+        if not math.isfinite(g):
+            return _RAMP[-1]
+        t = 0.0 if hi == lo else (math.log10(abs(g)) - lo) / (hi - lo)
+        return _RAMP[min(int(t * len(_RAMP)), len(_RAMP) - 1)]
+
+    return shade
+
+
+def _legend(dot: Any, values: list[float | None], graphviz: Any) -> None:
+    """The key of ``color="grad"``: the ramp, from the smallest to the largest |v̄|."""
+    sizes = [abs(g) for g in values if g is not None and g != 0.0 and math.isfinite(g)]
+    if not sizes:
+        text = "|grad|: no adjoint is known yet" if all(g is None for g in values) \
+            else "|grad|: every adjoint is 0"
+        dot.node("legend", graphviz.nohtml(text), shape="note", fontsize="10")
+        return
+    lo, hi = min(sizes), max(sizes)
+    cells = "".join(f'<td bgcolor="{c}" width="24"> </td>' for c in _RAMP)
+    label = (f'<<table border="0" cellborder="1" cellspacing="0"><tr><td colspan="5" '
+             f'border="0">fill: |grad|, log scale</td></tr><tr>{cells}</tr><tr>'
+             f'<td colspan="2" border="0" align="left">{html.escape(_number(lo, 3))}</td>'
+             f'<td border="0"> </td><td colspan="2" border="0" align="right">'
+             f'{html.escape(_number(hi, 3))}</td></tr><tr><td colspan="5" border="0" '
+             f'bgcolor="{COLOURS["zero"]}">0</td></tr></table>>')
+    dot.node("legend", label, shape="plaintext", fontsize="10")
 
 
 def _has_adjoints(root: Value) -> bool:
@@ -430,8 +813,12 @@ class GraphView(Picture):
 
 
 def _role(v: Value, root: Value, params: set[int]) -> str:
-    return ("output" if v is root else "parameter" if id(v) in params
-            else "input" if v._op is INPUT else "intermediate")
+    """A node's role in a picture; a leaf that belongs to a group is a module's parameter."""
+    if v is root:
+        return "output"
+    if v._op is INPUT:
+        return "parameter" if id(v) in params or group_of(v) is not None else "input"
+    return "intermediate"
 
 
 def _strip_xml_header(svg: str) -> str:

@@ -1,0 +1,258 @@
+"""Pictures of real networks: groups, folding, depth, stop_at, colour by |grad|, honest labels.
+
+The node and edge counts are worked out by hand from the architecture. For an MLP
+n₀ → n₁ → … → n_L (relu hidden layers, a linear output of m = n_L units) on one sample, with
+the squared-error loss C = ½ Σ (a_k − y_k)² = 0.5 · dot(d, d, 0):
+
+* unfolded, the picture has n₀ input constants; per neuron of layer l its n_{l−1} weights, its
+  bias, z and, for a relu layer, a; and the loss's m differences, m targets, the dot, its
+  constant bias 0, the product and its 0.5: 2m + 4 nodes;
+* folded to neurons, each neuron is one box: n₀ + Σ n_l + 2m + 4;
+* folded to layers, each layer is one box: n₀ + L + 2m + 4.
+
+Edges into the loss: y_k → −, − → d_k, d_k → Σ twice, 0 → Σ, Σ → v, 0.5 → ·, v → ·, · → C:
+4m + 5.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from pathlib import Path
+
+import pytest
+
+from autograd_mini import Value, draw, group, no_grad
+from autograd_mini.engine import group_of
+from autograd_mini.losses import squared_error
+from autograd_mini.nn import MLP
+from autograd_mini.viz import COLOURS, GraphTooLargeError, to_dot
+
+
+def network(sizes: list[int], nin: int = 2) -> tuple[MLP, Value]:
+    model = MLP(nin, sizes, seed=3)
+    cost = squared_error(model([0.5, -1.0, 0.25][:nin]), [1.0] * sizes[-1])
+    cost.backward()
+    return model, cost
+
+
+def boxes(source: str) -> int:
+    """Folded groups: the only nodes drawn with a double border."""
+    return source.count("peripheries=2")
+
+
+def nodes(source: str) -> int:
+    """Value nodes (boxes, constants, folded groups), leaving out op circles, cut markers,
+    and the legend."""
+    names = re.findall(r"^\t+(\w+) \[", source, flags=re.M)
+    return sum(1 for n in names if not n.endswith(("_op", "_cut"))
+               and n not in ("legend", "graph", "node", "edge"))
+
+
+def edges(source: str) -> int:
+    """Visible edges: the invisible ones only keep a column in order."""
+    return sum(1 for line in source.splitlines()
+               if " -> " in line and "style=invis" not in line)
+
+
+def unfolded(n0: int, sizes: list[int]) -> int:
+    layers = [n0, *sizes]
+    total = n0
+    for l_index in range(1, len(layers)):
+        relu = 1 if l_index < len(layers) - 1 else 0
+        total += layers[l_index] * (layers[l_index - 1] + 2 + relu)
+    return total + 2 * sizes[-1] + 4
+
+
+@pytest.mark.parametrize("sizes", [[3, 1], [4, 3, 1], [16, 16, 1]])
+def test_node_counts_at_each_level_match_the_architecture(sizes: list[int]) -> None:
+    _, cost = network(sizes)
+    m = sizes[-1]
+    big = 10_000
+    full = to_dot(cost, max_nodes=big)
+    assert nodes(full) == unfolded(2, sizes)
+    assert boxes(full) == 0
+    by_neuron = to_dot(cost, collapse="neuron", max_nodes=big)
+    assert nodes(by_neuron) == 2 + sum(sizes) + 2 * m + 4
+    assert boxes(by_neuron) == sum(sizes)
+    by_layer = to_dot(cost, collapse="layer", max_nodes=big)
+    assert nodes(by_layer) == 2 + len(sizes) + 2 * m + 4
+    assert boxes(by_layer) == len(sizes)
+
+
+def test_edge_counts_of_a_2_3_1_network() -> None:
+    _, cost = network([3, 1])
+    # unfolded: a relu neuron of layer 1 has 2 weights, 2 inputs and a bias into its Σ, Σ → z,
+    # z → relu, relu → a: 8 edges; the linear output neuron 3 + 3 + 1 into Σ and Σ → z: 8;
+    # the loss 1 (its output a into −) + 4·1 + 5 = 10
+    assert edges(to_dot(cost)) == 3 * 8 + 8 + 10
+    # by neuron: each input constant into each layer-1 box (2·3), each layer-1 box into the
+    # output's box (3), the output's box into − (1), and the loss's 9 others
+    assert edges(to_dot(cost, collapse="neuron")) == 6 + 3 + 1 + 9
+    # by layer: 2 inputs into layer 1, layer 1 into layer 2, layer 2 into −, the loss's 9
+    assert edges(to_dot(cost, collapse="layer")) == 2 + 1 + 1 + 9
+    # folding the loss alone: everything else open, and one edge from the output's z into it
+    loss_only = to_dot(cost, collapse="loss")
+    assert boxes(loss_only) == 1
+    assert edges(loss_only) == 3 * 8 + 8 + 1
+
+
+def test_groups_are_clusters_when_open() -> None:
+    _, cost = network([3, 1])
+    source = to_dot(cost)
+    # two layers, four neurons and the loss: seven clusters
+    assert len(re.findall(r"subgraph cluster_", source)) == 7
+    assert 'label="neuron 2 of layer 1"' in source
+    assert 'label="loss: squared_error"' in source
+    by_neuron = to_dot(cost, collapse="neuron")
+    assert len(re.findall(r"subgraph cluster_", by_neuron)) == 3  # the layers and the loss
+
+
+def test_a_folded_neuron_shows_z_a_delta_and_its_parameters() -> None:
+    model, cost = network([3, 1])
+    source = to_dot(cost, collapse="neuron")
+    neuron = model.layers[0].neurons[1]
+    assert neuron.z is not None and neuron.a is not None
+    label = re.search(r'label="(neuron 2 of layer 1[^"]*)"', source)
+    assert label is not None
+    text = label.group(1)
+    # z = w·x + b and a = relu(z), computed here from the weights; δ is z's adjoint
+    z = sum(w.data * x for w, x in zip(neuron.w, [0.5, -1.0], strict=True)) + neuron.b.data
+    assert f"z {z:.6g}" in text
+    assert f"a {max(z, 0.0):.6g}".replace("-0", "0") in text
+    assert "3 parameters" in text
+    # ∂C/∂w_k = δ·x_k, so |∂C/∂w| = |δ|·|x| with |x| = √(0.25 + 1)
+    delta = neuron.z.grad
+    assert f"δ {delta:.6g}".replace("δ -0", "δ 0") in text
+    size = abs(delta) * (0.25 + 1.0) ** 0.5
+    shown = float(re.search(r"\|∂C/∂w\| (\S+)", text).group(1))  # type: ignore[union-attr]
+    assert shown == pytest.approx(size, rel=1e-5, abs=1e-12)
+
+
+def test_above_max_nodes_the_picture_folds_to_the_finest_level_that_fits() -> None:
+    _, cost = network([16, 16, 1])
+    source = to_dot(cost)  # 410 nodes, above the default max_nodes
+    assert boxes(source) == 33
+    assert "folded to neurons" in source
+    assert f"would have {unfolded(2, [16, 16, 1])} nodes, more than max_nodes=200" in source
+    # neurons folded: 2 + 33 + 6 = 41 nodes; with max_nodes 40 only layers fit
+    assert nodes(to_dot(cost, max_nodes=41)) == 41
+    coarser = to_dot(cost, max_nodes=40)
+    assert "folded to layers" in coarser
+    assert boxes(coarser) == 3
+    # everything folded: 2 inputs, 3 layers, and the loss with its constants inside: 6
+    assert nodes(to_dot(cost, max_nodes=6)) == 6
+    with pytest.raises(GraphTooLargeError, match=r"and 6 with every group folded.*max_nodes=5"):
+        to_dot(cost, max_nodes=5)
+    # below the limit nothing is folded, and the caption says nothing
+    small = to_dot(network([3, 1])[1])
+    assert boxes(small) == 0
+    assert "folded" not in small
+
+
+def test_a_graph_without_groups_is_refused_with_what_to_do() -> None:
+    x = Value(0.1, label="x")
+    y = x
+    for _ in range(120):
+        y = y * 1.01
+    with pytest.raises(GraphTooLargeError, match=r"241 nodes.*depth=.*stop_at=.*max_nodes=241"):
+        to_dot(y)
+    with pytest.raises(ValueError, match="collapse='neuron' names no group.*it has no groups"):
+        to_dot(y, collapse="neuron", max_nodes=1000)
+
+
+def trace_example() -> tuple[Value, Value, Value, Value]:
+    """Bishop and Bishop's evaluation-trace example: x1·x2 + exp(x1·x2) − sin(x2)."""
+    x1, x2 = Value(2.0, label="x1"), Value(5.0, label="x2")
+    v = x1 * x2
+    return x1, x2, v, v + v.exp() - x2.sin()
+
+
+def test_depth_draws_what_is_near_the_root_and_marks_the_cut() -> None:
+    *_, f = trace_example()
+    source = to_dot(f, depth=1)
+    # v5 = v3 − v4, and its two operands; below them v1, v2 (for v3) and x2 (for v4) are cut
+    assert nodes(source) == 3
+    assert "⋯ 2 not drawn" in source and "⋯ 1 not drawn" in source
+    assert nodes(to_dot(f, depth=0)) == 1
+    # the names stay those of the whole trace: the root is v5
+    assert "v5 [" in source
+    assert nodes(to_dot(f, depth=10)) == nodes(to_dot(f)) == 7
+    with pytest.raises(ValueError, match="depth must be a non-negative int"):
+        to_dot(f, depth=-1)
+
+
+def test_stop_at_cuts_below_the_given_nodes() -> None:
+    x1, x2, v, f = trace_example()
+    source = to_dot(f, stop_at=[v])
+    # x1 is reached only through v; x2 also through sin(x2), so it stays
+    assert "x1" not in source and "x2" in source
+    assert nodes(source) == 6
+    assert "⋯ 1 not drawn" in source
+    with pytest.raises(TypeError, match="stop_at must hold Values"):
+        to_dot(f, stop_at=[1.0])  # type: ignore[list-item]
+
+
+def test_parameters_of_a_module_are_coloured_as_parameters() -> None:
+    _, cost = network([3, 1])
+    source = to_dot(cost)
+    weight = re.search(r'\t\w+ \[label="[^"]*W1\[1,1\][^"]*" fillcolor="([^"]+)"', source)
+    assert weight is not None and weight.group(1) == COLOURS["parameter"]
+    assert source.count(f'fillcolor="{COLOURS["input"]}"') == 0  # the inputs are numbers
+
+
+def test_a_loss_is_drawn_as_a_loss_not_as_a_neuron() -> None:
+    _, cost = network([3, 1])
+    source = to_dot(cost)
+    # four neurons' Σ w·a + b, and the loss's sum of squares drawn as a plain Σ
+    assert source.count('label="Σ w·a + b"') == 4
+    assert source.count('label="Σ xᵢyᵢ"') == 1
+
+
+def test_minus_zero_is_never_printed() -> None:
+    x = Value(0.0, label="x")
+    y = (x * -1.0).relu()  # −0 times anything; relu′(−0) = 0, so x̄ = −0 or 0
+    y.backward()
+    source = to_dot(y * 1e-300 * -1e-300)
+    assert "-0" not in source.replace("e-300", "")
+    assert "data 0" in source
+
+
+def test_color_by_grad_uses_the_ramp_and_a_legend() -> None:
+    x1, x2, _, f = trace_example()
+    f.backward()
+    source = to_dot(f, color="grad")
+    assert "legend" in source and "log scale" in source
+    # the largest |v̄| here is v̄₁ = 1 + e¹⁰ ≈ 22027.5 (the product feeds exp): the darkest fill
+    fills = dict(re.findall(r'\t(v\w+) \[label="[^"]*" fillcolor="([^"]+)"', source))
+    assert fills["v1"] == "#800026"
+    assert fills["v3"] != "#800026"  # v̄₃ = 1
+    with pytest.raises(ValueError, match="color must be 'role' or 'grad'"):
+        to_dot(f, color="rainbow")  # type: ignore[arg-type]
+
+
+def test_user_groups_nest_and_fold() -> None:
+    x = Value(1.5, label="x")
+    with group("attention") as outer:
+        with group("scores") as inner:
+            s = x * x
+        t = s.exp()
+    assert group_of(s) is inner and inner.parent is outer and group_of(t) is outer
+    assert group_of(x) is None
+    with no_grad(), group("nothing"):
+        u = x * 2.0
+    assert group_of(u) is None
+    f = t + x
+    assert boxes(to_dot(f, collapse="group")) == 1  # the outer group, its inner inside it
+    source = to_dot(f)
+    assert "label=attention" in source and "label=scores" in source
+
+
+def test_pngs_are_capped_to_a_readable_size(tmp_path: Path) -> None:
+    pytest.importorskip("pygraphviz")
+    _, cost = network([16, 16, 1])
+    png = draw(cost, max_nodes=1000).save(tmp_path / "g.png").read_bytes()
+    width, height = struct.unpack(">II", png[16:24])
+    assert max(width, height) <= 40 * 96 + 1  # size="40,40" inches at 96 dpi
+    svg = draw(cost, max_nodes=1000, size=None).svg()
+    assert "<svg" in svg
