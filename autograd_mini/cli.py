@@ -103,6 +103,17 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _natural(text: str) -> int:
+    """A whole number ≥ 0, such as a depth."""
+    try:
+        value = _finite(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if not (value >= 0 and value.is_integer()):
+        raise argparse.ArgumentTypeError(f"{text} is not a whole number ≥ 0")
+    return int(value)
+
+
 def _positive_int(text: str) -> int:
     value = _positive_float(text)
     if not value.is_integer():
@@ -141,6 +152,7 @@ OUTPUTS = {
     "--svg": (".svg", "an SVG picture"),
     "--png": (".png", "a PNG picture"),
     "--steps": (".html", "an HTML page"),
+    "--diagram": (".svg", "an SVG picture"),
     "--plot": (".png", "a PNG picture"),
     "--save": (".json", "the model as JSON"),
 }
@@ -323,28 +335,37 @@ def _pictures(root: Value, args: argparse.Namespace) -> None:
     """Draw what ``--svg``, ``--png`` and ``--steps`` ask for, saying "wrote" for each file
     as it is written."""
     from .steps import save_steps
-    from .viz import GraphTooLargeError, GraphView, RenderBudgetError, RenderError
+    from .viz import GraphView
 
     options: dict[str, Any] = {} if args.max_nodes is None else {"max_nodes": args.max_nodes}
-    jobs: list[tuple[str, Callable[[str], Path]]] = [
-        (args.svg, lambda path: GraphView(root, wrt=args.wrt, **options).save(path)),
-        (args.png, lambda path: GraphView(root, wrt=args.wrt, **options).save(path)),
-        (args.steps, lambda path: save_steps(root, path, **options)),
+    drawing = {"depth": args.depth, "color": args.color,
+               "collapse": getattr(args, "collapse", None), "wrt": getattr(args, "wrt", None)}
+    jobs: list[tuple[str | None, Callable[[str], Path]]] = [
+        (args.svg, lambda path: GraphView(root, **drawing, **options).save(path)),
+        (args.png, lambda path: GraphView(root, **drawing, **options).save(path)),
+        (getattr(args, "steps", None), lambda path: save_steps(root, path, **options)),
     ]
     for path, draw in jobs:
-        if path is None:
-            continue
-        try:
-            written = draw(path)
-        except RenderBudgetError as error:  # out of time, not of nodes: --max-nodes won't help
-            raise UsageError(f"cannot draw {path}: {_first_line(error)}") from None
-        except GraphTooLargeError as error:
-            raise UsageError(f"cannot draw {path}: {_too_large(error)}") from None
-        except OSError as error:
-            raise UsageError(_os_message(error, path)) from None
-        except (RenderError, ValueError) as error:
-            raise UsageError(_named(_first_line(error), path, "draw")) from None
-        _note(f"wrote {written}")
+        if path is not None:
+            _save_picture(path, draw)
+
+
+def _save_picture(path: str, draw: Callable[[str], Path]) -> None:
+    """Write one picture with ``draw``, saying "wrote" when it is written, or turn what went
+    wrong into a one-line usage error that names the file."""
+    from .viz import GraphTooLargeError, RenderBudgetError, RenderError
+
+    try:
+        written = draw(path)
+    except RenderBudgetError as error:  # out of time, not of nodes: --max-nodes won't help
+        raise UsageError(f"cannot draw {path}: {_first_line(error)}") from None
+    except GraphTooLargeError as error:
+        raise UsageError(f"cannot draw {path}: {_too_large(error)}") from None
+    except OSError as error:
+        raise UsageError(_os_message(error, path)) from None
+    except (RenderError, ValueError) as error:
+        raise UsageError(_named(_first_line(error), path, "draw")) from None
+    _note(f"wrote {written}")
 
 
 def _too_large(error: Exception) -> str:
@@ -563,6 +584,10 @@ def _explain(args: argparse.Namespace) -> None:
     from . import nn
     from .report import explain
 
+    for option in ("--svg", "--png", "--diagram"):  # before any work, not after it
+        path = getattr(args, option.lstrip("-"))
+        if path is not None:
+            _check_output(option, path)
     x = _numbers("--x", args.x)
     y = _numbers("--y", args.y)
     if args.model is not None:
@@ -574,14 +599,32 @@ def _explain(args: argparse.Namespace) -> None:
             raise UsageError(_named(_first_line(error), args.model, "read")) from None
     else:  # the tutorial's XOR network
         model = nn.MLP(2, [2, 1], activation="sigmoid", output="sigmoid", seed=0, init="normal")
+    loss = args.loss or model.loss or "bce"
     try:
-        text = str(explain(model, x, y, args.loss or model.loss or "bce"))
+        report = explain(model, x, y, loss)
     except (ValueError, ArithmeticError) as error:  # a DomainError is a ValueError
         raise UsageError(_first_line(error)) from None
-    _say(text)
+    if report.cost is not None and (args.svg is not None or args.png is not None):
+        _pictures(report.cost, args)
+    if args.diagram is not None:
+        _save_picture(args.diagram, lambda path: model.draw(x, y, loss).save(path))
+    _say(str(report))
 
 
 # -- the command line --------------------------------------------------------------------------
+
+
+def _picture_options(command: argparse.ArgumentParser) -> None:
+    """The options of a computation graph's picture, shared by trace and explain."""
+    command.add_argument("--depth", type=_natural, metavar="N",
+                         help="draw only the nodes at most N edges above the result; what is "
+                         "cut below them is marked")
+    command.add_argument("--color", choices=("role", "grad"), default="role",
+                         help="fill nodes by role (input, parameter, constant, output) or by "
+                         "the size of their adjoint |grad|, with a legend")
+    command.add_argument("--max-nodes", type=_positive_int, metavar="N",
+                         help="draw graphs of up to N nodes; a larger one is folded where it "
+                         "has groups, else refused (by default, above the library's limit)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -609,9 +652,7 @@ def _parser() -> argparse.ArgumentParser:
     trace.add_argument("--png", metavar="FILE.png", help="draw the graph, after backward, as PNG")
     trace.add_argument("--steps", metavar="FILE.html",
                        help="write the backward pass step by step as one HTML page")
-    trace.add_argument("--max-nodes", type=_positive_int, metavar="N",
-                       help="draw graphs of up to N nodes; a larger one is refused (by "
-                       "default, above the library's limit)")
+    _picture_options(trace)
     train = commands.add_parser(
         "train", help="train an MLP on a small dataset",
         description="Train an MLP and print its final accuracies. Ctrl-C stops training "
@@ -637,6 +678,16 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--loss", choices=("squared_error", "mse", "bce", "cross_entropy",
                                             "hinge"),
                          help="default: the loss the model was trained with, else bce")
+    explain.add_argument("--diagram", metavar="FILE.svg",
+                         help="draw the network: neurons in columns with z, a and δ, edges by w")
+    explain.add_argument("--svg", metavar="FILE.svg",
+                         help="draw the sample's computation graph, after backward, as SVG")
+    explain.add_argument("--png", metavar="FILE.png",
+                         help="draw the sample's computation graph, after backward, as PNG")
+    explain.add_argument("--collapse", choices=("neuron", "layer", "loss"),
+                         help="fold each neuron, layer or the loss into one box (a graph "
+                         "larger than --max-nodes is folded anyway, as far as it must be)")
+    _picture_options(explain)
     demo = commands.add_parser(
         "demo", help="the evaluation-trace example of Bishop and Bishop, Deep Learning, "
         "chapter 8, and its gradient")

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .backprop import LayerParams, backprop
+from .engine import Value
 from .losses import Loss, get
 from .nn import MLP
 
@@ -40,11 +41,14 @@ class Row:
 
 class Report:
     """The rows, the loss (engine and closed form) and ``max_abs_diff``; prints as a table
-    and shows as HTML in Jupyter."""
+    and shows as HTML in Jupyter. ``cost`` is the engine's loss node, whose graph
+    :func:`autograd_mini.draw` pictures (``collapse="neuron"`` folds each neuron into a box),
+    and ``model.draw(x, y, loss)`` draws the same numbers as a network diagram."""
 
     def __init__(self, model: MLP, loss_name: str, rows: list[Row],
-                 loss: tuple[float, float]) -> None:
+                 loss: tuple[float, float], cost: Value | None = None) -> None:
         self.model = model
+        self.cost = cost
         self.loss_name = loss_name
         self.rows = rows
         self.loss = loss
@@ -132,4 +136,4 @@ def explain(model: MLP, x: Sequence[float], y: Sequence[float], loss: str | Loss
                 (z.grad, grads.delta[m][i]), (w.grad, grads.dW[m][i][k]),
                 (neuron.b.grad, grads.db[m][i]),
             ))
-    return Report(model, name, rows, (cost.data, fp.loss))
+    return Report(model, name, rows, (cost.data, fp.loss), cost)
