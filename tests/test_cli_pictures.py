@@ -77,5 +77,7 @@ def test_explain_refuses_a_bad_picture_name_before_any_work(
         capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out, err = run(capsys, "explain", "--diagram", str(tmp_path / "net.png"))
     assert code == 2
-    assert "--diagram" in err and ".svg" in err and "Traceback" not in err
+    assert "--diagram" in err
+    assert ".svg" in err
+    assert "Traceback" not in err
     assert out == ""
