@@ -25,25 +25,62 @@ Primal trace
   v₃  =  v₁ + v₂    22036.5
   v₄  =  sin(v₀)    -0.958924
   v₅  =  v₃ − v₄    22037.4
+
+How numbers are written, and why:
+
+* A constant in a formula is written exactly, as its shortest repr: ``123456789``, ``0.1``,
+  ``1e-7``, ``2`` (not ``2.0``), and ``(-2.5)`` in brackets when negative. It is part of the
+  formula, so rounding it would change the formula.
+* A value is written with ``precision`` significant digits (6 by default), and with more where
+  fewer would make a formula on the page look wrong. A reader checks a row by redoing its
+  arithmetic with the numbers shown for its operands; that must give the number shown for
+  its result, to within one unit in its last digit (a zero: exactly). Where it does not, the
+  operand whose rounding costs most (the one that, written in full, brings the row closest)
+  gets one more digit, and so on until every row agrees or its operands are written in full
+  (the shortest repr, at most 17 digits). So tanh(9) = 0.99999997... is not written ``1``
+  when a row below uses 1 − tanh²: that reader would get 0 instead of 3.05e-7. One unit of
+  slack, not half, because rounded operands rarely give exactly the rounded result, and so
+  that ordinary values stay short; a zero gets none, because nothing rounds to 0. The rule
+  reads only the tables being rendered: a value is lengthened for a formula on the page.
+* No value is written with more digits than its shortest repr (``precision=17`` still writes
+  ``0.1``), and a zero is ``0``, never ``-0``.
+
+With ``full=True`` the tangent table writes every term of the chain rule, v̇ⱼ · ∂vᵢ/∂vⱼ for
+every operand vⱼ that is a variable, also where v̇ⱼ = 0; by default terms of operands that no
+direction reaches are left out (and a row with none left is ``0``). The adjoint table always
+has one row per edge, a zero contribution included; only constants, which have no adjoint,
+have no row.
 """
 
 from __future__ import annotations
 
 import html
+import math
 import unicodedata
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ._graph import operands, reverse_edges, topological_order, wengert
 from .engine import Value
-from .rules import CONST, INPUT
-from .sweep import forward_sweep
+from .rules import CONST, INPUT, VARIADIC
+from .sweep import forward_sweep, times
 
 __all__ = ["AdjointRow", "PrimalRow", "TangentRow", "Trace", "node_name", "trace"]
 
 Direction = Value | str | Mapping[Value | str, float]
 
 SECTIONS = ("primal", "tangent", "adjoint")
+
+#: The default ``precision``: the fewest significant digits a value is written with.
+PRECISION = 6
+#: The most significant digits a float needs to be written exactly (its repr needs at most 17).
+FULL = 17
+
+#: A number on the page: (table, node id) for a primal or a tangent, ("adjoint", row number)
+#: for the running adjoint after one step of the reverse sweep.
+Key = tuple[str, int]
+Shown = Callable[[Key], float]
 
 
 @dataclass(frozen=True)
@@ -57,7 +94,8 @@ class PrimalRow:
 
 @dataclass(frozen=True)
 class TangentRow:
-    """v̇ᵢ = Σⱼ ∂vᵢ/∂vⱼ · v̇ⱼ over the operands that carry a tangent (positions ``terms``)."""
+    """v̇ᵢ = Σⱼ ∂vᵢ/∂vⱼ · v̇ⱼ over the operands at positions ``terms``: those that carry a
+    tangent, or with ``full=True`` every operand that is a variable (not a constant)."""
 
     index: int
     node: Value
@@ -79,25 +117,42 @@ class AdjointRow:
     value: float
 
 
+@dataclass(frozen=True)
+class _Check:
+    """One row's arithmetic, for the rule that chooses the digits (see the module docstring):
+    ``recompute(shown)`` redoes the row from the numbers ``shown(key)`` for the keys in
+    ``operands``, and should give the number at ``result``."""
+
+    section: str
+    result: Key
+    operands: tuple[Key, ...]
+    recompute: Callable[[Shown], float]
+
+
 class Trace:
     """The evaluation trace of ``root``; see the module docstring. Build one with
     :func:`autograd_mini.trace`.
 
     ``wrt`` chooses the tangent direction ẋ: an input Value or its label (ẋ = 1 there and 0
     elsewhere), or a mapping from inputs or labels to numbers. Without it there is no tangent
-    table.
+    table. ``full=True`` writes every term of the chain rule in the tangent table, zero
+    terms included (the adjoint table has every edge either way).
     """
 
-    def __init__(self, root: Value, wrt: Direction | None = None) -> None:
+    def __init__(self, root: Value, wrt: Direction | None = None, *, full: bool = False) -> None:
         self.root = root
+        self.full = full
         self.nodes, self.index = wengert(root)
         self.inputs: list[Value] = [v for v in self.nodes if v._op is INPUT]
         self.intermediates: list[Value] = [v for v in self.nodes if v._op is not INPUT]
         order = topological_order(root)
         self.primals = [PrimalRow(self.index[id(v)], v, v.data) for v in self.nodes]
         self.direction = None if wrt is None else self._direction(wrt)
+        #: The tangents by node id, of the nodes that a direction reaches (the others' are 0).
+        self._dot: dict[int, float] = {}
         self.tangents = [] if self.direction is None else self._tangent_rows(order)
         self.adjoints = self._adjoint_rows(order)
+        self._digits_for: dict[tuple[int, frozenset[str]], dict[Key, int]] = {}
 
     # -- building ------------------------------------------------------------------------------
 
@@ -121,13 +176,16 @@ class Trace:
     def _tangent_rows(self, order: list[Value]) -> list[TangentRow]:
         assert self.direction is not None
         dot = forward_sweep(order, dict(self.direction), on_values=False)
+        self._dot = {key: float(t) for key, t in dot.items()}
         rows = []
         for v in self.nodes:
             if v._op is INPUT:
                 terms: tuple[int, ...] = ()
+            elif self.full:
+                terms = tuple(i for i, p in enumerate(operands(v)) if p._op is not CONST)
             else:
                 terms = tuple(i for i, p in enumerate(operands(v)) if id(p) in dot)
-            rows.append(TangentRow(self.index[id(v)], v, terms, float(dot.get(id(v), 0.0))))
+            rows.append(TangentRow(self.index[id(v)], v, terms, self._dot.get(id(v), 0.0)))
         return rows
 
     def _adjoint_rows(self, order: list[Value]) -> list[AdjointRow]:
@@ -155,32 +213,102 @@ class Trace:
     def _input_name(self, v: Value) -> str:
         return v.label if v.label is not None else _TEXT.var(self.index[id(v)])
 
+    # -- how many digits each number gets ------------------------------------------------------
+
+    def _values(self) -> dict[Key, float]:
+        values: dict[Key, float] = {("primal", id(r.node)): r.value for r in self.primals}
+        values.update({("tangent", id(r.node)): r.value for r in self.tangents})
+        values.update({("adjoint", k): r.value for k, r in enumerate(self.adjoints)})
+        return values
+
+    def _checks(self) -> list[_Check]:
+        """The arithmetic of every row that has some: the ops of the primal table, the chain
+        rule of the tangent table and the steps of the adjoint table."""
+        checks = [_primal_check(v) for v in self.intermediates]
+        if self.direction is not None:
+            checks += [_tangent_check(v, self._dot) for v in self.intermediates]
+        last: dict[int, int] = {}  # the row of each node's latest adjoint
+        for k, row in enumerate(self.adjoints):
+            if row.consumer is not None:
+                before = last[id(row.node)] if row.accumulate else None
+                checks.append(_adjoint_check(k, row, last[id(row.consumer)], before))
+            last[id(row.node)] = k
+        return checks
+
+    def _digits(self, precision: int, sections: Sequence[str]) -> dict[Key, int]:
+        """The significant digits of every number in ``sections``, by the rule of the module
+        docstring: start every number at ``precision``; while a row disagrees, give one more
+        digit to the operand whose rounding costs it most. Digits only grow, and no number
+        gets more than it needs to be exact, so this ends."""
+        if not (isinstance(precision, int) and 1 <= precision <= FULL):
+            raise ValueError(f"trace: precision is a number of significant digits, 1 to "
+                             f"{FULL}, not {precision!r}")
+        on_page = frozenset(sections)
+        memo = self._digits_for.get((precision, on_page))
+        if memo is not None:
+            return memo
+        values = self._values()
+        digits = {key: precision for key in values if key[0] in on_page}
+
+        def shown(key: Key) -> float:
+            d = digits.get(key)
+            return values[key] if d is None else _rounded(values[key], d)
+
+        checks = [c for c in self._checks() if c.section in on_page]
+        readers: dict[Key, list[int]] = {}
+        for n, c in enumerate(checks):
+            for key in (c.result, *c.operands):
+                readers.setdefault(key, []).append(n)
+        queue = deque(range(len(checks)))
+        queued = set(queue)
+        while queue:
+            n = queue.popleft()
+            queued.discard(n)
+            c = checks[n]
+            result = values[c.result]
+            if _agrees(_redo(c, shown), result, digits[c.result]):
+                continue
+            short = [k for k in c.operands
+                     if k in digits and digits[k] < _exact_digits(values[k])]
+            if not short:
+                continue  # every operand is written in full: nothing more to show
+            key = min(short, key=lambda k: _miss(c, k, values, shown))
+            digits[key] += 1
+            for m in readers.get(key, ()):
+                if m not in queued:
+                    queue.append(m)
+                    queued.add(m)
+        self._digits_for[(precision, on_page)] = digits
+        return digits
+
     # -- rendering -----------------------------------------------------------------------------
 
-    def _lines(self, fmt: _Format,
-               sections: Sequence[str]) -> list[tuple[str, str, str, str, float]]:
-        """(section, left-hand side, ``=`` or ``+=``, formula, value) for every row of the
-        chosen sections."""
+    def _lines(self, fmt: _Format, sections: Sequence[str],
+               precision: int) -> list[tuple[str, str, str, str, float, int]]:
+        """(section, left-hand side, ``=`` or ``+=``, formula, value, its digits) for every
+        row of the chosen sections."""
         unknown = [s for s in sections if s not in SECTIONS]
         if unknown:
             raise ValueError(f"trace: unknown sections {unknown}; choose from {SECTIONS}")
-        out: list[tuple[str, str, str, str, float]] = []
+        digits = self._digits(precision, sections)
+        out: list[tuple[str, str, str, str, float, int]] = []
         if "primal" in sections:
             for row in self.primals:
                 out.append(("primal", fmt.var(row.index), "=", self._definition(row.node, fmt),
-                            row.value))
+                            row.value, digits[("primal", id(row.node))]))
         if "tangent" in sections and self.direction is not None:
             for t in self.tangents:
                 out.append(("tangent", fmt.dot(fmt.var(t.index)), "=", self._tangent(t, fmt),
-                            t.value))
+                            t.value, digits[("tangent", id(t.node))]))
         if "adjoint" in sections:
-            for a in self.adjoints:
+            for k, a in enumerate(self.adjoints):
                 lhs = fmt.bar(fmt.var(a.index))
+                d = digits[("adjoint", k)]
                 if a.consumer is None:
-                    out.append(("adjoint", lhs, "=", "1", a.value))
+                    out.append(("adjoint", lhs, "=", "1", a.value, d))
                 else:
                     out.append(("adjoint", lhs, "+=" if a.accumulate else "=",
-                                self._adjoint(a, fmt), a.value))
+                                self._adjoint(a, fmt), a.value, d))
         return out
 
     def _name(self, node: Value, fmt: _Format) -> str:
@@ -211,57 +339,62 @@ class Trace:
         partial = self._partial(row.consumer, row.position, fmt)
         return _sum_of_products([(partial, fmt.bar(self._name(row.consumer, fmt)))], fmt)
 
-    def to_text(self, precision: int = 6,
-                sections: Sequence[str] = SECTIONS) -> str:
-        """Plain text for a terminal: one block per table, formulas aligned."""
-        lines = self._lines(_TEXT, sections)
-        width_lhs = max((_width(lhs) for _, lhs, _, _, _ in lines), default=0)
-        width_formula = max((_width(f) for _, _, _, f, _ in lines), default=0)
+    def to_text(self, precision: int = PRECISION, sections: Sequence[str] = SECTIONS) -> str:
+        """Plain text for a terminal: one block per table, formulas aligned.
+
+        ``precision`` is the fewest significant digits a value is written with; a value gets
+        more where a formula on the page needs them (see the module docstring)."""
+        lines = self._lines(_TEXT, sections, precision)
+        width_lhs = max((_width(line[1]) for line in lines), default=0)
+        width_formula = max((_width(line[3]) for line in lines), default=0)
         out: list[str] = []
         current = None
-        for section, lhs, op, formula, value in lines:
+        for section, lhs, op, formula, value, digits in lines:
             if section != current:
                 if out:
                     out.append("")
                 out.append(self._title(section))
                 current = section
             out.append(f"  {_pad(lhs, width_lhs)} {op:<2} {_pad(formula, width_formula)}   "
-                       f"{value:.{precision}g}".rstrip())
+                       f"{_number_text(value, digits)}".rstrip())
         return "\n".join(out)
 
     def _title(self, section: str) -> str:
         if section == "primal":
             return "Primal trace"
         if section == "tangent":
-            seeds = ", ".join(f"{self._input_name(v)}: {self.direction[id(v)]:g}"
+            seeds = ", ".join(f"{self._input_name(v)}: {_number_text(self.direction[id(v)])}"
                               for v in self.inputs if self.direction and id(v) in self.direction)
             return f"Tangent trace (forward mode, ẋ = {{{seeds}}})"
         return "Adjoint trace (reverse mode)"
 
-    def to_markdown(self, precision: int = 6, sections: Sequence[str] = SECTIONS) -> str:
-        """Markdown tables with inline LaTeX, for notebooks and documents."""
+    def to_markdown(self, precision: int = PRECISION,
+                    sections: Sequence[str] = SECTIONS) -> str:
+        """Markdown tables with inline LaTeX, for notebooks and documents; ``precision`` as in
+        :meth:`to_text`."""
         out: list[str] = []
         current = None
-        for section, lhs, op, formula, value in self._lines(_LATEX, sections):
+        for section, lhs, op, formula, value, digits in self._lines(_LATEX, sections, precision):
             if section != current:
                 if out:
                     out.append("")
                 out += [f"**{self._title(section)}**", "", "| step | value |", "|---|---:|"]
                 current = section
-            out.append(f"| ${lhs} {_latex_op(op)} {formula}$ | {value:.{precision}g} |")
+            out.append(f"| ${lhs} {_latex_op(op)} {formula}$ | {_number_text(value, digits)} |")
         return "\n".join(out)
 
-    def to_latex(self, precision: int = 6, sections: Sequence[str] = SECTIONS) -> str:
-        """An ``aligned`` block per table, ready to paste between ``$$`` or into an equation."""
+    def to_latex(self, precision: int = PRECISION, sections: Sequence[str] = SECTIONS) -> str:
+        """An ``aligned`` block per table, ready to paste between ``$$`` or into an equation;
+        ``precision`` as in :meth:`to_text`."""
         blocks: list[str] = []
         rows: list[str] = []
         current = None
-        for section, lhs, op, formula, value in self._lines(_LATEX, sections):
+        for section, lhs, op, formula, value, digits in self._lines(_LATEX, sections, precision):
             if section != current and rows:
                 blocks.append(_aligned(rows))
                 rows = []
             current = section
-            rows.append(f"{lhs} &{_latex_op(op)} {formula} && = {_latex_number(value, precision)}")
+            rows.append(f"{lhs} &{_latex_op(op)} {formula} && = {_latex_number(value, digits)}")
         if rows:
             blocks.append(_aligned(rows))
         return "\n\n".join(blocks)
@@ -269,7 +402,7 @@ class Trace:
     def _repr_html_(self) -> str:
         parts = []
         current = None
-        for section, lhs, op, formula, value in self._lines(_HTML, SECTIONS):
+        for section, lhs, op, formula, value, digits in self._lines(_HTML, SECTIONS, PRECISION):
             if section != current:
                 if current is not None:
                     parts.append("</tbody></table>")
@@ -278,7 +411,7 @@ class Trace:
                 current = section
             parts.append(f"<tr><td style='text-align:left'>{lhs}</td><td>{op}</td>"
                          f"<td style='text-align:left'>{formula}</td>"
-                         f"<td style='text-align:right'>{value:.6g}</td></tr>")
+                         f"<td style='text-align:right'>{_number_text(value, digits)}</td></tr>")
         if current is not None:
             parts.append("</tbody></table>")
         return "\n".join(parts)
@@ -291,9 +424,169 @@ class Trace:
                 f"print() it for the tables>")
 
 
-def trace(root: Value, wrt: Direction | None = None) -> Trace:
+def trace(root: Value, wrt: Direction | None = None, *, full: bool = False) -> Trace:
     """The evaluation trace of ``root``; see :class:`Trace`."""
-    return Trace(root, wrt)
+    return Trace(root, wrt, full=full)
+
+
+# ---------------------------------------------------------------------------------------------
+# Each row's arithmetic, redone from the numbers on the page
+# ---------------------------------------------------------------------------------------------
+
+
+def _operand_keys(node: Value) -> tuple[Key, ...]:
+    return tuple(("primal", id(p)) for p in operands(node) if p._op is not CONST)
+
+
+def _shown_operands(node: Value, shown: Shown) -> list[float]:
+    """The operands' values as the page shows them; a constant is written exactly."""
+    return [p.data if p._op is CONST else shown(("primal", id(p))) for p in operands(node)]
+
+
+def _shown_partials(node: Value, shown: Shown) -> list[float]:
+    """The node's local partials, from the rule table, at the values the page shows."""
+    rule = node._op
+    xs = _shown_operands(node, shown)
+    out = shown(("primal", id(node)))
+    if rule.arity == VARIADIC:
+        return list(rule.partials[0](xs, out))
+    return [d(*xs, out) for d in rule.partials]
+
+
+def _primal_check(node: Value) -> _Check:
+    def recompute(shown: Shown) -> float:
+        return node._op.primal(*_shown_operands(node, shown))
+
+    return _Check("primal", ("primal", id(node)), _unique(_operand_keys(node)), recompute)
+
+
+def _tangent_check(node: Value, dot: Mapping[int, float]) -> _Check:
+    """v̇ = Σ ∂v/∂xᵢ · ẋᵢ over the operands that carry a tangent, summed in the order of the
+    forward sweep. A zero term that ``full`` writes adds nothing (even where its partial is
+    infinite: the sweep leaves it out), so it is left out here too."""
+    args = operands(node)
+    carried = [i for i, p in enumerate(args) if id(p) in dot]
+
+    def recompute(shown: Shown) -> float:
+        if not carried:
+            return 0.0
+        ds = _shown_partials(node, shown)
+        total = 0.0
+        for k, i in enumerate(carried):
+            term = times(shown(("tangent", id(args[i]))), ds[i])
+            total = term if k == 0 else total + term
+        return float(total)
+
+    keys = (*_operand_keys(node), ("primal", id(node)),
+            *(("tangent", id(args[i])) for i in carried))
+    return _Check("tangent", ("tangent", id(node)), _unique(keys), recompute)
+
+
+def _adjoint_check(k: int, row: AdjointRow, consumer_row: int, before: int | None) -> _Check:
+    """v̄ⱼ (=|+=) v̄ᵢ · ∂vᵢ/∂vⱼ: row ``k``, where ``consumer_row`` holds v̄ᵢ and ``before``, for
+    a ``+=`` step, the row of v̄ⱼ before it."""
+    consumer = row.consumer
+    assert consumer is not None
+
+    def recompute(shown: Shown) -> float:
+        step = shown(("adjoint", consumer_row)) * _shown_partials(consumer, shown)[row.position]
+        return step if before is None else shown(("adjoint", before)) + step
+
+    keys = ((("adjoint", before),) if before is not None else ()) + (
+        ("adjoint", consumer_row), *_operand_keys(consumer), ("primal", id(consumer)))
+    return _Check("adjoint", ("adjoint", k), _unique(keys), recompute)
+
+
+def _unique(keys: Sequence[Key]) -> tuple[Key, ...]:
+    return tuple(dict.fromkeys(keys))
+
+
+def _redo(check: _Check, shown: Shown) -> float:
+    """The row redone from ``shown``; nan where the shown numbers leave an op's domain."""
+    try:
+        return float(check.recompute(shown))
+    except (ArithmeticError, ValueError):
+        return math.nan
+
+
+def _miss(check: _Check, key: Key, values: Mapping[Key, float], shown: Shown) -> float:
+    """How far ``check``'s row is off when operand ``key`` is written in full."""
+    redone = _redo(check, lambda k: values[k] if k == key else shown(k))
+    off = abs(redone - values[check.result])
+    return off if off == off else math.inf
+
+
+def _agrees(redone: float, result: float, digits: int) -> bool:
+    """Whether ``redone`` agrees with ``result`` as written to ``digits`` digits: to within one
+    unit in the last digit, exactly for 0, and the same for inf and nan."""
+    if not (math.isfinite(result) and math.isfinite(redone)):
+        return redone == result or (redone != redone and result != result)
+    written = _rounded(result, digits)
+    if written == 0.0:
+        return redone == 0.0
+    exponent = int(f"{written:.{digits - 1}e}".partition("e")[2])
+    return abs(redone - written) <= 10.0 ** (exponent - digits + 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers
+# ---------------------------------------------------------------------------------------------
+
+
+def _rounded(x: float, digits: int) -> float:
+    """``x`` as it reads when written to ``digits`` significant digits (−0 reads as 0)."""
+    return float(f"{x:.{digits}g}") + 0.0
+
+
+def _exact_digits(x: float) -> int:
+    """The fewest significant digits that write ``x`` exactly (those of its shortest repr)."""
+    if not math.isfinite(x):
+        return 1
+    for digits in range(1, FULL):
+        if float(f"{x:.{digits}g}") == x:
+            return digits
+    return FULL
+
+
+def _number_text(x: float, digits: int = FULL) -> str:
+    """``x`` to ``digits`` significant digits, but no more than it needs to be exact, with a
+    short exponent: ``2``, ``0.1``, ``123456789``, ``1e-7``, ``-2.5``, ``3.65519e-7``. A zero
+    is ``0``, whatever its sign."""
+    if x == 0.0:
+        return "0"
+    if not math.isfinite(x):
+        return str(x)
+    text = f"{x:.{min(digits, _exact_digits(x))}g}"
+    mantissa, e, exponent = text.partition("e")
+    if not e:
+        return text
+    power = int(exponent)
+    return f"{mantissa}e{'-' if power < 0 else '+'}{abs(power)}"
+
+
+def _latex_number(x: float, digits: int = FULL) -> str:
+    """:func:`_number_text` in LaTeX: ``3.65519 \\times 10^{-7}``, ``\\infty``."""
+    if x != x:
+        return r"\mathrm{nan}"
+    if math.isinf(x):
+        return r"\infty" if x > 0 else r"-\infty"
+    text = _number_text(x, digits)
+    mantissa, e, exponent = text.partition("e")
+    return rf"{mantissa} \times 10^{{{int(exponent)}}}" if e else text
+
+
+class _Constant(str):
+    """How a constant operand is named in a formula: its number, written exactly, that also
+    carries the number itself in ``value``. Display functions receive names only; with this, a
+    rule's ``display_partial`` can fold a constant in (pow writes ∂(x³)/∂x as ``3 · x ** 2``,
+    not ``3 · x ** (3 − 1)``), and every other use sees a plain string."""
+
+    value: float
+
+    def __new__(cls, text: str, value: float) -> _Constant:
+        name = super().__new__(cls, text)
+        name.value = value
+        return name
 
 
 # ---------------------------------------------------------------------------------------------
@@ -318,8 +611,9 @@ class _Format:
     times: str
 
     def number(self, x: float) -> str:
-        text = f"{x:g}"
-        return f"({text})" if x < 0 else text
+        """A constant, written exactly (in brackets when negative) and carrying its value."""
+        text = _latex_number(x) if self.latex else _number_text(x)
+        return _Constant(f"({text})" if x < 0 else text, x)
 
 
 _TEXT = _Format(
@@ -394,14 +688,6 @@ def _pad(text: str, width: int) -> str:
 
 def _latex_op(op: str) -> str:
     return "=" if op == "=" else r"\mathrel{+}="
-
-
-def _latex_number(x: float, precision: int) -> str:
-    text = f"{x:.{precision}g}"
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        return rf"{mantissa} \times 10^{{{int(exponent)}}}"
-    return text
 
 
 def _aligned(rows: list[str]) -> str:

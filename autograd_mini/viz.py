@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import html
 import importlib.util
-import itertools
 import math
 import os
 import shutil
@@ -304,15 +303,6 @@ def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
                        shape="plaintext", fontcolor="#777777", fontsize="9")
             dot.edge(f"{name}_cut", op_name, style="dashed", color="#999999")
     _edges(dot, order, plan, names, consumers, rankdir, edge_labels, cut, graphviz)
-    for key, sub in clusters.items():
-        # folded groups side by side in one cluster (a layer's neurons) stay in the order
-        # they were built, neuron 1 first, instead of where crossing minimisation puts them
-        boxes = [plan.box_name(b) for b in plan.boxes_in(key)]
-        if len(boxes) > 1:
-            with sub.subgraph() as column:
-                column.attr(rank="same")
-                for upper, lower in itertools.pairwise(boxes):
-                    column.edge(upper, lower, style="invis")
     for sub, parent in reversed(outer):  # innermost first, so that each is complete
         parent.subgraph(sub)
     if shade is not None:
@@ -437,17 +427,6 @@ class _Plan:
         path = self._paths.get(id(v), [])
         box = self.box.get(id(v))
         return path[:path.index(box)] if box is not None else path
-
-    def boxes_in(self, cluster: int) -> list[Group]:
-        """The folded groups directly inside the open group ``cluster`` (by id), in order."""
-        out = []
-        for members in self.members.values():
-            path = self._paths[id(members[0])]
-            box = self.box[id(members[0])]
-            k = path.index(box)
-            if k > 0 and id(path[k - 1]) == cluster:
-                out.append(box)
-        return out
 
     def box_name(self, box: Group) -> str:
         return f"g{self.groups[id(box)]}"
