@@ -157,8 +157,7 @@ class Group:
         return f"Group({self.name!r}, kind={self.kind!r})"
 
 
-@contextmanager
-def group(name: str | Group, kind: str = "group") -> Iterator[Group]:
+def group(name: str | Group, kind: str = "group") -> _Scope:
     """Tag every node built inside the block as belonging to a group named ``name``, so that
     pictures draw the group as a cluster, or fold it into one box (``draw(f,
     collapse="group")``). Groups opened inside it nest in it. Inputs made with ``Value(...)``
@@ -176,11 +175,25 @@ def group(name: str | Group, kind: str = "group") -> Iterator[Group]:
     outer = _grad_enabled.get()
     g = name if isinstance(name, Group) else Group(
         name, kind, parent=outer if isinstance(outer, Group) else None)
-    token = _grad_enabled.set(g if outer else False)
-    try:
-        yield g
-    finally:
-        _grad_enabled.reset(token)
+    return _Scope(g, bool(outer))
+
+
+class _Scope:
+    """The block of :func:`group`: a class rather than a generator, since nn and the losses
+    open one per call and a generator's context manager costs several times as much."""
+
+    __slots__ = ("_group", "_on", "_token")
+
+    def __init__(self, g: Group, on: bool) -> None:
+        self._group = g
+        self._on = on
+
+    def __enter__(self) -> Group:
+        self._token = _grad_enabled.set(self._group if self._on else False)
+        return self._group
+
+    def __exit__(self, *exc: object) -> None:
+        _grad_enabled.reset(self._token)
 
 
 def group_of(v: Value) -> Group | None:
