@@ -12,11 +12,13 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .backprop import LayerParams, backprop
 from .engine import Value
 from .losses import Loss, get
 from .nn import MLP
+from .viz import Picture
 
 __all__ = ["Report", "Row", "explain"]
 
@@ -43,12 +45,15 @@ class Report:
     """The rows, the loss (engine and closed form) and ``max_abs_diff``; prints as a table
     and shows as HTML in Jupyter. ``cost`` is the engine's loss node, whose graph
     :func:`autograd_mini.draw` pictures (``collapse="neuron"`` folds each neuron into a box),
-    and ``model.draw(x, y, loss)`` draws the same numbers as a network diagram."""
+    and :meth:`draw` shows the same z, a and δ on the network diagram."""
 
     def __init__(self, model: MLP, loss_name: str, rows: list[Row],
-                 loss: tuple[float, float], cost: Value | None = None) -> None:
+                 loss: tuple[float, float], cost: Value | None = None,
+                 sample: tuple[Sequence[float], Sequence[float], str | Loss] | None = None,
+                 ) -> None:
         self.model = model
         self.cost = cost
+        self.sample = sample
         self.loss_name = loss_name
         self.rows = rows
         self.loss = loss
@@ -72,6 +77,15 @@ class Report:
                 f"(closed form {self.loss[1]:.10g}); largest difference between engine and "
                 f"closed form: {self.max_abs_diff:.3g}")
 
+    def draw(self, **options: Any) -> Picture:
+        """The network diagram of this sample (:meth:`autograd_mini.nn.MLP.draw`): each
+        neuron's z, a and δ where the table lists them, and the weights as edges (pass
+        ``edges="grad"`` to size them by ∂C/∂W instead)."""
+        if self.sample is None:
+            raise ValueError("this report does not know its sample; use model.draw(x, y, loss)")
+        x, y, loss = self.sample
+        return self.model.draw(x, y, loss, **options)
+
     def to_text(self) -> str:
         """The summary line and an aligned table, one row per layer, neuron and input."""
         table = [list(self._HEAD), *(self._cells(r) for r in self.rows)]
@@ -91,7 +105,8 @@ class Report:
         body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in self._cells(r))
                        + "</tr>" for r in self.rows)
         return (f"<p>{html.escape(self._summary())}</p>"
-                f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+                f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+                "<p><code>.draw()</code> shows these z, a and δ on the network diagram.</p>")
 
 
 def _number(x: float, digits: int) -> str:
@@ -136,4 +151,4 @@ def explain(model: MLP, x: Sequence[float], y: Sequence[float], loss: str | Loss
                 (z.grad, grads.delta[m][i]), (w.grad, grads.dW[m][i][k]),
                 (neuron.b.grad, grads.db[m][i]),
             ))
-    return Report(model, name, rows, (cost.data, fp.loss), cost)
+    return Report(model, name, rows, (cost.data, fp.loss), cost, (list(x), list(y), loss))

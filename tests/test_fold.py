@@ -264,3 +264,16 @@ def test_pngs_are_capped_to_a_readable_size(tmp_path: Path) -> None:
     assert max(width, height) <= 40 * 96 + 1  # size="40,40" inches at 96 dpi
     svg = draw(cost, max_nodes=1000, size=None).svg()
     assert "<svg" in svg
+
+
+def test_explain_points_at_the_network_diagram_with_the_closed_form_deltas() -> None:
+    from autograd_mini.report import explain
+    from autograd_mini.viz import number
+
+    report = explain(MLP(2, [3, 1], activation="tanh", seed=1), [0.5, -1.0], [1.0], "mse")
+    source = report.draw().source
+    # every neuron's δ from the closed-form equations (backprop.py, plain floats) is shown
+    for row in report.rows:
+        if row.k == 1:
+            assert number(row.delta[1], 4) in source
+    assert ".draw()" in report._repr_html_()
