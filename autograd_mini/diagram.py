@@ -247,7 +247,8 @@ def diagram(model: Network, x: Sequence[Value | float] | None = None,
 
     Raises TypeError for a model that is not MLP-like or an unknown option; ValueError for an
     ``x`` of the wrong length, a ``y`` without ``x``, ``edges="grad"`` without ``y``, an
-    unknown loss (the message of :func:`autograd_mini.losses.get`) or a column too large.
+    unknown loss (the message of :func:`autograd_mini.losses.get`, even without ``y``) or a
+    column too large. All of these are raised before the model is touched.
 
     >>> from autograd_mini.nn import MLP
     >>> picture = diagram(MLP(2, [3, 1]), [0.5, -1.0], [1.0])
@@ -315,15 +316,20 @@ def _table(rows: Sequence[str], **attrs: str) -> str:
     return f"<<TABLE {head}>{cells}</TABLE>>"
 
 
-def _unit_rows(unit: _Unit, digits: int) -> list[str]:
-    rows = [_text(unit.heading, _SIZE_NAME, bold=True)]
-    if unit.value is not None:
-        rows.append(_text(number(unit.value, digits), _SIZE_NUMBER))
+def _unit_lines(unit: _Unit, digits: int) -> list[str]:
+    """The lines of a circle, below its heading: an input's x, a neuron's z, a, δ and b."""
+    lines = [] if unit.value is None else [number(unit.value, digits)]
     for symbol, value in (("z", unit.z), ("a", unit.a), ("δ", unit.delta), ("b", unit.b)):
         if value is not None:
-            rows.append(_text(f"{symbol} {number(value, digits)}", _SIZE_NUMBER,
-                              colour="#555555" if symbol == "b" else None))
-    return rows
+            lines.append(f"{symbol} {number(value, digits)}")
+    return lines
+
+
+def _unit_label(unit: _Unit, digits: int) -> str:
+    rows = [_text(unit.heading, _SIZE_NAME, bold=True)]
+    rows += [_text(line, _SIZE_NUMBER, colour="#555555" if line.startswith("b ") else None)
+             for line in _unit_lines(unit, digits)]
+    return _table(rows)
 
 
 def _diameter(units: Sequence[_Unit], digits: int) -> float:
@@ -337,12 +343,10 @@ def _diameter(units: Sequence[_Unit], digits: int) -> float:
     """
     side = 0.0
     for unit in units:
-        rows = [unit.heading] + [f"z {number(v, digits)}" for v in
-                                 (unit.value, unit.z, unit.a, unit.delta, unit.b)
-                                 if v is not None]
-        width = max(len(r) * 0.62 * (_SIZE_NAME if i == 0 else _SIZE_NUMBER)
-                    for i, r in enumerate(rows))
-        height = _SIZE_NAME * 1.25 + (len(rows) - 1) * _SIZE_NUMBER * 1.2
+        lines = _unit_lines(unit, digits)
+        width = max([len(unit.heading) * 0.62 * _SIZE_NAME]
+                    + [len(line) * 0.62 * _SIZE_NUMBER for line in lines])
+        height = _SIZE_NAME * 1.25 + len(lines) * _SIZE_NUMBER * 1.2
         side = max(side, width + 16, height + 8)
     return round(math.sqrt(2) * side / 72, 2)
 
@@ -364,6 +368,9 @@ def _colour(value: float, share: float) -> str:
     return f"{base}{round(255 * (0.35 + 0.65 * share)):02x}"
 
 
+_LEGEND_BACKGROUND = "#fafafa"
+
+
 def _legend(settings: _Settings, scale: float, after_backward: bool, forward: bool,
             title: str, caption: str | None) -> str:
     """The graph's label: the title, C, and what the widths, colours and numbers mean.
@@ -376,8 +383,9 @@ def _legend(settings: _Settings, scale: float, after_backward: bool, forward: bo
 
     def sample(value: float) -> str:
         weak, strong = _colour(value, 0.1), _colour(value, 1.0)
-        if value == 0:
-            return f'<FONT COLOR="{weak}">────</FONT>'
+        if value == 0:  # the heavy sample's room kept, in the legend's background colour
+            return (f'<FONT COLOR="{weak}">────</FONT> '
+                    f'<FONT COLOR="{_LEGEND_BACKGROUND}" POINT-SIZE="13">━━━</FONT>')
         return (f'<FONT COLOR="{weak}">────</FONT> '
                 f'<FONT COLOR="{strong}" POINT-SIZE="13">━━━</FONT>')
 
@@ -412,9 +420,9 @@ def _legend(settings: _Settings, scale: float, after_backward: bool, forward: bo
         right = circles[i] if i < len(circles) else ""
         rows.append(f"<TR>{cell(left)}<TD></TD>{cell(right)}</TR>")
     legend = (f'<TABLE BORDER="1" COLOR="#bbbbbb" CELLBORDER="0" CELLSPACING="0" '
-              f'CELLPADDING="4" BGCOLOR="#fafafa"><TR><TD><FONT POINT-SIZE="{_SIZE_NUMBER}">'
-              f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="1" CELLPADDING="1">{"".join(rows)}'
-              "</TABLE></FONT></TD></TR></TABLE>")
+              f'CELLPADDING="4" BGCOLOR="{_LEGEND_BACKGROUND}"><TR><TD>'
+              f'<FONT POINT-SIZE="{_SIZE_NUMBER}"><TABLE BORDER="0" CELLBORDER="0" '
+              f'CELLSPACING="1" CELLPADDING="1">{"".join(rows)}</TABLE></FONT></TD></TR></TABLE>')
     heads = [_text(title, _SIZE_TITLE, bold=True)]
     if caption:
         heads.append(_text(caption, _SIZE_COLUMN))
@@ -442,6 +450,55 @@ def _vector(values: Sequence[float], digits: int) -> str:
     return "(" + ", ".join(number(v, digits) for v in values) + ")"
 
 
+def _columns(model: Any, sizes: Sequence[int], xs: Sequence[Value | float] | None,
+             backward: bool) -> list[list[_Unit]]:
+    """What each circle shows, column by column, read from the model after the passes."""
+    columns = [[_Unit(f"x{k}", f"x{_subscript(k)}",
+                      value=None if xs is None else _float(xs[k - 1]))
+                for k in range(1, sizes[0] + 1)]]
+    for l_index, layer in enumerate(model.layers, start=1):
+        column = []
+        for j, neuron in enumerate(layer.neurons, start=1):
+            # NOTE: without x, a z or a left by an earlier forward pass is not shown: it
+            # belongs to some other sample
+            z, a = (neuron.z, neuron.a) if xs is not None else (None, None)
+            column.append(_Unit(
+                f"l{l_index}n{j}", f"L{l_index} N{j}",
+                z=None if z is None else _float(z), a=None if a is None else _float(a),
+                delta=None if z is None or not backward else _grad(z), b=_float(neuron.b)))
+        columns.append(column)
+    return columns
+
+
+def _heading(column: int, layers: Sequence[Any]) -> str:
+    """A column's heading: "input", "layer l" and its σ, or "output" for the last layer."""
+    if column == 0:
+        return _table([_text("input", _SIZE_COLUMN, bold=True), _text("a⁰ = x", _SIZE_NUMBER)])
+    activation = str(getattr(layers[column - 1], "activation", "?"))
+    if column == len(layers):
+        return _table([_text("output", _SIZE_COLUMN, bold=True),
+                       _text(f"layer {column} · {activation}", _SIZE_NUMBER)])
+    return _table([_text(f"layer {column}", _SIZE_COLUMN, bold=True),
+                   _text(activation, _SIZE_NUMBER)])
+
+
+def _rank(dot: Any, column: int, heading: str, nodes: Sequence[tuple[str, dict[str, str]]],
+          ) -> None:
+    """One column: a rank of its own, the heading on top, then the nodes in order."""
+    with dot.subgraph(name=f"column{column}") as sub:
+        sub.attr(rank="same")
+        sub.node(f"head{column}", heading, shape="plaintext", height="0.3")
+        for name, attrs in nodes:
+            sub.node(name, **attrs)
+        # NOTE: invisible edges inside a rank fix the order top to bottom (heading, unit 1,
+        # unit 2, …), which crossing minimisation could otherwise change. The heading's edge
+        # has weight 0 so that it does not pull unit 1 up to it: a column of one neuron stays
+        # centred on the neurons that feed it.
+        order = [f"head{column}"] + [name for name, _ in nodes]
+        for upper, lower in itertools.pairwise(order):
+            sub.edge(upper, lower, style="invis", weight="0" if upper == order[0] else "1")
+
+
 def _source(model: Any, sizes: list[int], xs: list[Value | float] | None,
             ys: list[float] | None, loss: str | None, cost: float | None,
             settings: _Settings) -> str:
@@ -449,23 +506,8 @@ def _source(model: Any, sizes: list[int], xs: list[Value | float] | None,
     import graphviz  # the DOT writer, a dependency; imported here as viz.to_dot does
 
     digits = settings.precision
-    forward = xs is not None
-    backward = cost is not None
     layers = list(model.layers)
-
-    columns: list[list[_Unit]] = [[
-        _Unit(f"x{k}", f"x{_subscript(k)}",
-              value=None if xs is None else _float(xs[k - 1]))
-        for k in range(1, sizes[0] + 1)]]
-    for l_index, layer in enumerate(layers, start=1):
-        column = []
-        for j, neuron in enumerate(layer.neurons, start=1):
-            z, a = (neuron.z, neuron.a) if forward else (None, None)
-            column.append(_Unit(
-                f"l{l_index}n{j}", f"L{l_index} N{j}",
-                z=None if z is None else _float(z), a=None if a is None else _float(a),
-                delta=None if z is None or not backward else _grad(z), b=_float(neuron.b)))
-        columns.append(column)
+    columns = _columns(model, sizes, xs, cost is not None)
 
     def edge_value(w: Value) -> float:
         return _float(w) if settings.edges == "w" else _grad(w)
@@ -473,69 +515,47 @@ def _source(model: Any, sizes: list[int], xs: list[Value | float] | None,
     values = [edge_value(w) for layer in layers for n in layer.neurons for w in n.w]
     scale = max((abs(v) for v in values if math.isfinite(v)), default=0.0)
 
-    arch = _architecture(model, sizes)
-    title = settings.title if settings.title is not None else arch
     caption = None
-    if backward and cost is not None and xs is not None and ys is not None:
-        caption = (f"C = {number(cost, digits)} ({loss})   for x = "
-                   f"{_vector([_float(v) for v in xs], digits)}, y = {_vector(ys, digits)}")
-    elif xs is not None:
-        caption = f"forward pass for x = {_vector([_float(v) for v in xs], digits)}"
-
+    if xs is not None:
+        shown_x = _vector([_float(v) for v in xs], digits)
+        caption = (f"forward pass for x = {shown_x}" if cost is None or ys is None
+                   else f"C = {number(cost, digits)} ({loss})   for x = {shown_x}, "
+                        f"y = {_vector(ys, digits)}")
+    title = settings.title if settings.title is not None else _architecture(model, sizes)
     dot = graphviz.Digraph(name="network", graph_attr={
         "rankdir": "LR", "splines": "line", "nodesep": "0.12", "ranksep": "1.6",
         "newrank": "true", "fontname": "Helvetica", "labelloc": "t", "labeljust": "c",
-        "label": _legend(settings, scale, backward, forward, title, caption),
-        "outputorder": "edgesfirst",
+        "label": _legend(settings, scale, cost is not None, xs is not None, title, caption),
+        "outputorder": "edgesfirst", "pad": "0.2",
     })
     dot.attr("node", fontname="Helvetica", fontsize=str(_SIZE_NUMBER), penwidth="1.2")
     dot.attr("edge", arrowhead="none")
-    diameter = _diameter([u for column in columns for u in column], digits)
-    n_columns = len(columns) + (1 if backward else 0)
+
+    diameter = str(_diameter([u for column in columns for u in column], digits))
     for c, column in enumerate(columns):
-        if c == 0:
-            heading = [_text("input", _SIZE_COLUMN, bold=True), _text("a⁰ = x", _SIZE_NUMBER)]
-        else:
-            layer = layers[c - 1]
-            activation = str(getattr(layer, "activation", "?"))
-            heading = ([_text("output", _SIZE_COLUMN, bold=True),
-                        _text(f"layer {c} · {activation}", _SIZE_NUMBER)] if c == len(layers)
-                       else [_text(f"layer {c}", _SIZE_COLUMN, bold=True),
-                             _text(activation, _SIZE_NUMBER)])
         fill = (COLOURS["input"] if c == 0 else COLOURS["output"] if c == len(layers)
                 else "#ffffff")
-        with dot.subgraph(name=f"column{c}") as sub:
-            sub.attr(rank="same")
-            sub.node(f"head{c}", _table(heading), shape="plaintext", height="0.3")
-            for unit in column:
-                tip = _tooltip(unit, c)
-                sub.node(unit.name, _table(_unit_rows(unit, digits)), shape="circle",
-                         style="filled", fillcolor=fill, width=str(diameter), height=str(diameter),
-                         tooltip=tip, **{"class": "input" if c == 0 else "neuron"})
-            # NOTE: invisible edges inside a rank fix the order top to bottom (heading, then
-            # unit 1, 2, …); crossing minimisation may otherwise swap units of a column.
-            order = [f"head{c}"] + [u.name for u in column]
-            for upper, lower in itertools.pairwise(order):
-                sub.edge(upper, lower, style="invis", weight="0" if upper == order[0] else "1")
-    if backward:
-        with dot.subgraph(name=f"column{len(columns)}") as sub:
-            sub.attr(rank="same")
-            sub.node(f"head{len(columns)}", _table([_text("loss", _SIZE_COLUMN, bold=True),
-                                                     _text(str(loss), _SIZE_NUMBER)]),
-                     shape="plaintext", height="0.3")
-            rows = [_text("C", _SIZE_NAME, bold=True),
-                    _text(number(cost if cost is not None else 0.0, digits), _SIZE_NUMBER)]
-            if ys is not None:
-                rows.append(_text(f"y = {_vector(ys, digits)}", _SIZE_NUMBER))
-            sub.node("loss", _table(rows), shape="box", style="filled,rounded",
-                     fillcolor=COLOURS["highlight"], tooltip=f"C = {loss}(a, y)",
-                     **{"class": "loss"})
-            sub.edge(f"head{len(columns)}", "loss", style="invis", weight="0")
+        _rank(dot, c, _heading(c, layers), [
+            (unit.name, {"label": _unit_label(unit, digits), "shape": "circle",
+                         "style": "filled", "fillcolor": fill, "width": diameter,
+                         "height": diameter, "tooltip": _tooltip(unit, c),
+                         "class": "input" if c == 0 else "neuron"})
+            for unit in column])
+    n_ranks = len(columns)
+    if cost is not None and ys is not None:
+        n_ranks += 1
+        rows = [_text("C", _SIZE_NAME, bold=True), _text(number(cost, digits), _SIZE_NUMBER),
+                _text(f"y = {_vector(ys, digits)}", _SIZE_NUMBER)]
+        _rank(dot, len(columns), _table([_text("loss", _SIZE_COLUMN, bold=True),
+                                         _text(str(loss), _SIZE_NUMBER)]),
+              [("loss", {"label": _table(rows), "shape": "box", "style": "filled,rounded",
+                         "fillcolor": COLOURS["highlight"], "tooltip": f"C = {loss}(a, y)",
+                         "class": "loss"})])
         for unit in columns[-1]:
             dot.edge(unit.name, "loss", style="dashed", color="#888888", arrowhead="normal",
                      arrowsize="0.6")
     # the headings in one row: a heavy invisible chain pulls them level
-    for c in range(n_columns - 1):
+    for c in range(n_ranks - 1):
         dot.edge(f"head{c}", f"head{c + 1}", style="invis", weight="100")
     for l_index, layer in enumerate(layers, start=1):
         previous = columns[l_index - 1]
@@ -543,7 +563,7 @@ def _source(model: Any, sizes: list[int], xs: list[Value | float] | None,
             for k, w in enumerate(neuron.w, start=1):
                 name = getattr(w, "label", None) or f"W{l_index}[{j},{k}]"
                 tip = f"{name} = {number(_float(w), _FULL)}"
-                if backward:
+                if cost is not None:
                     tip += f", ∂C/∂W = {number(_grad(w), _FULL)}"
                 dot.edge(previous[k - 1].name, f"l{l_index}n{j}", tooltip=tip,
                          **_edge_style(edge_value(w), scale), **{"class": "weight"})

@@ -29,11 +29,11 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from .diagram import diagram
+from .diagram import NetworkDiagram, diagram
 from .engine import Group, Value, as_value, dot, group, no_grad, total
 from .files import write_atomic
 from .losses import Probabilities
-from .viz import Picture, number
+from .viz import number
 
 __all__ = [
     "ACTIVATIONS", "MLP", "Layer", "Module", "Neuron", "Probabilities", "diagram", "load", "save",
@@ -301,7 +301,8 @@ class MLP(Module):
                 yield l_index, j, n
 
     def draw(self, x: Input | None = None, y: Sequence[float] | None = None,
-             loss: str | Callable[..., Value] = "squared_error", **options: Any) -> Picture:
+             loss: str | Callable[..., Value] = "squared_error",
+             **options: Any) -> NetworkDiagram:
         """The network diagram of the backprop papers: neurons as circles in columns, an edge
         per weight, and, given a sample ``x`` (and a target ``y``, with a ``loss``), each
         neuron's z, a and δ. See :func:`autograd_mini.diagram.diagram` for the options.

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from .backprop import LayerParams, backprop
+from .diagram import NetworkDiagram
 from .engine import Value
 from .losses import Loss, get
 from .nn import MLP
-from .viz import Picture
 
 __all__ = ["Report", "Row", "explain"]
 
@@ -77,7 +77,7 @@ class Report:
                 f"(closed form {self.loss[1]:.10g}); largest difference between engine and "
                 f"closed form: {self.max_abs_diff:.3g}")
 
-    def draw(self, **options: Any) -> Picture:
+    def draw(self, **options: Any) -> NetworkDiagram:
         """The network diagram of this sample (:meth:`autograd_mini.nn.MLP.draw`): each
         neuron's z, a and δ where the table lists them, and the weights as edges (pass
         ``edges="grad"`` to size them by ∂C/∂W instead)."""
