@@ -745,12 +745,64 @@ def _pow_dy(x: Any, y: Any, out: Any) -> Any:
     return 0.0 if base == 0.0 else _NAN
 
 
+_POW_PARTIALS_TEXT = ("{1} · {0} ** ({1} − 1)", "{0} ** {1} · log({0})")
+_POW_PARTIALS_LATEX = (r"{1} \cdot {{{0}}}^{{{1} - 1}}", r"{{{0}}}^{{{1}}} \cdot \log {0}")
+
+
+def _pow_display_partial(names: Sequence[str], i: int, latex: bool) -> str:
+    """How ∂v/∂x = y·xʸ⁻¹ and ∂v/∂y = xʸ·ln x are written. When the exponent is a number,
+    y − 1 is worked out: ``2 · v₀`` for x², ``3 · v₀ ** 2`` for x³, ``1`` for x¹ and ``0`` for
+    x⁰, as a reader would write them, not ``3 · v₀ ** (3 − 1)``. A name is a number when it
+    carries one in ``value`` (the trace names its constants so) or when ``float`` reads it.
+
+    NOTE: display functions get no name for the op's result, so ∂v/∂y says xʸ, not v."""
+    general = (_POW_PARTIALS_LATEX if latex else _POW_PARTIALS_TEXT)[i]
+    y = _display_number(names[1])
+    if i == 1 or y is None or not math.isfinite(y):
+        return general.format(*names)
+    if y == 0.0:  # x⁰ = 1
+        return "0"
+    if y == 1.0:
+        return "1"
+    x, power = names[0], _decimal_minus_one(y, latex)
+    if power == "1":
+        return rf"{names[1]} \cdot {x}" if latex else f"{names[1]} · {x}"
+    if latex:
+        return rf"{names[1]} \cdot {{{x}}}^{{{power}}}"
+    return f"{names[1]} · {x} ** {f'({power})' if power.startswith('-') else power}"
+
+
+def _display_number(name: str) -> float | None:
+    """The number an operand's name stands for, or None for a variable."""
+    value = getattr(name, "value", None)
+    if isinstance(value, float):
+        return value
+    try:
+        return float(name.strip("()"))
+    except ValueError:
+        return None
+
+
+def _decimal_minus_one(y: float, latex: bool) -> str:
+    """y − 1 written as a reader works it out from y's shortest repr: rounded to y's decimal
+    places, so that 1.1 gives 0.1, not the binary difference 0.10000000000000009."""
+    mantissa, _, exponent = repr(y).partition("e")
+    places = len(mantissa.partition(".")[2]) - int(exponent or 0)
+    text = repr(round(y - 1.0, max(places, 0)))
+    mantissa, _, exponent = text.removesuffix(".0").partition("e")
+    if not exponent:
+        return mantissa
+    mantissa = mantissa.removesuffix(".0")
+    return (rf"{mantissa} \times 10^{{{int(exponent)}}}" if latex
+            else f"{mantissa}e{int(exponent):+d}")
+
+
 POW = _builtin(
     "pow", _fpow,
     (_pow_dx, _pow_dy),
     text="{0} ** {1}", latex="{{{0}}}^{{{1}}}",
-    partials_text=("{1} · {0} ** ({1} − 1)", "{out} · log({0})"),
-    partials_latex=(r"{1} \cdot {{{0}}}^{{{1} - 1}}", r"{out} \cdot \log {0}"),
+    partials_text=_POW_PARTIALS_TEXT, partials_latex=_POW_PARTIALS_LATEX,
+    display_partial=_pow_display_partial,
     domain=_pow_domain, function=False,
     doc="v = xʸ;  ∂v/∂x = y·xʸ⁻¹,  ∂v/∂y = xʸ·ln x.  "
     "0 to a negative power and a negative base with a non-integer exponent are outside the domain.",

@@ -11,7 +11,8 @@ v₋ₙ₊₁ … v₀ and the intermediates v₁ … vₗ, in evaluation order.
 
 Published tables are written by hand and drift from the arithmetic; these are computed, by the
 same partials of the rule table that the engine uses. Formulas are written with each rule's
-display templates. Constants appear as numbers, not as inputs.
+display templates; a constant appears as a number, not as an input, and a rule may fold it
+into a partial (pow writes ∂(x³)/∂x as ``3 · v₀ ** 2``).
 
 >>> from autograd_mini import Value
 >>> x1, x2 = Value(2.0, label="x1"), Value(5.0, label="x2")
@@ -32,18 +33,37 @@ How numbers are written, and why:
   ``1e-7``, ``2`` (not ``2.0``), and ``(-2.5)`` in brackets when negative. It is part of the
   formula, so rounding it would change the formula.
 * A value is written with ``precision`` significant digits (6 by default), and with more where
-  fewer would make a formula on the page look wrong. A reader checks a row by redoing its
-  arithmetic with the numbers shown for its operands; that must give the number shown for
-  its result, to within one unit in its last digit (a zero: exactly). Where it does not, the
-  operand whose rounding costs most (the one that, written in full, brings the row closest)
-  gets one more digit, and so on until every row agrees or its operands are written in full
-  (the shortest repr, at most 17 digits). So tanh(9) = 0.99999997... is not written ``1``
-  when a row below uses 1 − tanh²: that reader would get 0 instead of 3.05e-7. One unit of
-  slack, not half, because rounded operands rarely give exactly the rounded result, and so
-  that ordinary values stay short; a zero gets none, because nothing rounds to 0. The rule
-  reads only the tables being rendered: a value is lengthened for a formula on the page.
-* No value is written with more digits than its shortest repr (``precision=17`` still writes
-  ``0.1``), and a zero is ``0``, never ``-0``.
+  fewer would make a formula of the trace look wrong. A reader checks a row by redoing its
+  arithmetic with the numbers the tables show for its operands. The operands must be shown
+  precisely enough that their rounding moves the row's result by at most one unit in the
+  last digit the result is shown with: then every digit of the result is significant, and
+  the reader's number and the table's agree to the last digit, give or take one (the
+  result's own rounding adds half a unit). A result of 0 must come out 0. Where a row fails,
+  the operand whose rounding costs most (the one that, written in full, brings the row
+  closest) gets one more digit, and so on until every row passes or its operands are
+  written in full. At a given precision a value is written the same in every table and
+  rendering of a trace, so tables shown one at a time still agree with each other.
+  Ordinary values stay short: above, v₃ − v₄ redone is 22036.5 + 0.958924 = 22037.459,
+  within a unit of the exact 22037.425, so 22036.5 needs no more digits. Where a formula
+  cancels, the digits it needs appear: tanh 9 written as ``1`` would give 1 − 1² = 0 for
+  the adjoint's partial, not 6.09199e-8, so it is written 0.99999996954:
+
+  >>> x = Value(3.0, label="x")
+  >>> print(trace((x * x).tanh()))
+  Primal trace
+    v₀ =  x                3
+    v₁ =  v₀ · v₀          9
+    v₂ =  tanh(v₁)         0.99999996954
+  <BLANKLINE>
+  Adjoint trace (reverse mode)
+    v̄₂ =  1                1
+    v̄₁ =  v̄₂ · (1 − v₂²)   6.09199e-8
+    v̄₀ =  v̄₁ · v₀          1.8276e-7
+    v̄₀ += v̄₁ · v₀          3.6552e-7
+
+* No number is written with more digits than its shortest repr (at most 17), so
+  ``precision=17`` still writes 0.1 as ``0.1``; exponents are short (``1e-7``, ``1e+22``); and a
+  zero is ``0``, never ``-0``.
 
 With ``full=True`` the tangent table writes every term of the chain rule, v̇ⱼ · ∂vᵢ/∂vⱼ for
 every operand vⱼ that is a variable, also where v̇ⱼ = 0; by default terms of operands that no
@@ -77,7 +97,7 @@ PRECISION = 6
 #: The most significant digits a float needs to be written exactly (its repr needs at most 17).
 FULL = 17
 
-#: A number on the page: (table, node id) for a primal or a tangent, ("adjoint", row number)
+#: A number of the tables: (table, node id) for a primal or a tangent, ("adjoint", row number)
 #: for the running adjoint after one step of the reverse sweep.
 Key = tuple[str, int]
 Shown = Callable[[Key], float]
@@ -123,7 +143,6 @@ class _Check:
     ``recompute(shown)`` redoes the row from the numbers ``shown(key)`` for the keys in
     ``operands``, and should give the number at ``result``."""
 
-    section: str
     result: Key
     operands: tuple[Key, ...]
     recompute: Callable[[Shown], float]
@@ -152,7 +171,7 @@ class Trace:
         self._dot: dict[int, float] = {}
         self.tangents = [] if self.direction is None else self._tangent_rows(order)
         self.adjoints = self._adjoint_rows(order)
-        self._digits_for: dict[tuple[int, frozenset[str]], dict[Key, int]] = {}
+        self._digits_for: dict[int, dict[Key, int]] = {}
 
     # -- building ------------------------------------------------------------------------------
 
@@ -235,26 +254,23 @@ class Trace:
             last[id(row.node)] = k
         return checks
 
-    def _digits(self, precision: int, sections: Sequence[str]) -> dict[Key, int]:
-        """The significant digits of every number in ``sections``, by the rule of the module
+    def _digits(self, precision: int) -> dict[Key, int]:
+        """The significant digits of every number of the trace, by the rule of the module
         docstring: start every number at ``precision``; while a row disagrees, give one more
         digit to the operand whose rounding costs it most. Digits only grow, and no number
         gets more than it needs to be exact, so this ends."""
         if not (isinstance(precision, int) and 1 <= precision <= FULL):
             raise ValueError(f"trace: precision is a number of significant digits, 1 to "
                              f"{FULL}, not {precision!r}")
-        on_page = frozenset(sections)
-        memo = self._digits_for.get((precision, on_page))
+        memo = self._digits_for.get(precision)
         if memo is not None:
             return memo
         values = self._values()
-        digits = {key: precision for key in values if key[0] in on_page}
-
-        def shown(key: Key) -> float:
-            d = digits.get(key)
-            return values[key] if d is None else _rounded(values[key], d)
-
-        checks = [c for c in self._checks() if c.section in on_page]
+        digits = dict.fromkeys(values, precision)
+        exact: dict[Key, int] = {}
+        written = {key: _rounded(x, precision) for key, x in values.items()}  # as shown
+        shown = written.__getitem__
+        checks = self._checks()
         readers: dict[Key, list[int]] = {}
         for n, c in enumerate(checks):
             for key in (c.result, *c.operands):
@@ -268,17 +284,22 @@ class Trace:
             result = values[c.result]
             if _agrees(_redo(c, shown), result, digits[c.result]):
                 continue
-            short = [k for k in c.operands
-                     if k in digits and digits[k] < _exact_digits(values[k])]
+            short = []
+            for k in c.operands:
+                if k not in exact:
+                    exact[k] = _exact_digits(values[k])
+                if digits[k] < exact[k]:
+                    short.append(k)
             if not short:
                 continue  # every operand is written in full: nothing more to show
             key = min(short, key=lambda k: _miss(c, k, values, shown))
             digits[key] += 1
+            written[key] = _rounded(values[key], digits[key])
             for m in readers.get(key, ()):
                 if m not in queued:
                     queue.append(m)
                     queued.add(m)
-        self._digits_for[(precision, on_page)] = digits
+        self._digits_for[precision] = digits
         return digits
 
     # -- rendering -----------------------------------------------------------------------------
@@ -290,7 +311,7 @@ class Trace:
         unknown = [s for s in sections if s not in SECTIONS]
         if unknown:
             raise ValueError(f"trace: unknown sections {unknown}; choose from {SECTIONS}")
-        digits = self._digits(precision, sections)
+        digits = self._digits(precision)
         out: list[tuple[str, str, str, str, float, int]] = []
         if "primal" in sections:
             for row in self.primals:
@@ -343,7 +364,7 @@ class Trace:
         """Plain text for a terminal: one block per table, formulas aligned.
 
         ``precision`` is the fewest significant digits a value is written with; a value gets
-        more where a formula on the page needs them (see the module docstring)."""
+        more where a formula of the trace needs them (see the module docstring)."""
         lines = self._lines(_TEXT, sections, precision)
         width_lhs = max((_width(line[1]) for line in lines), default=0)
         width_formula = max((_width(line[3]) for line in lines), default=0)
@@ -430,7 +451,7 @@ def trace(root: Value, wrt: Direction | None = None, *, full: bool = False) -> T
 
 
 # ---------------------------------------------------------------------------------------------
-# Each row's arithmetic, redone from the numbers on the page
+# Each row's arithmetic, redone from the numbers the tables show
 # ---------------------------------------------------------------------------------------------
 
 
@@ -439,12 +460,12 @@ def _operand_keys(node: Value) -> tuple[Key, ...]:
 
 
 def _shown_operands(node: Value, shown: Shown) -> list[float]:
-    """The operands' values as the page shows them; a constant is written exactly."""
+    """The operands' values as the tables show them; a constant is written exactly."""
     return [p.data if p._op is CONST else shown(("primal", id(p))) for p in operands(node)]
 
 
 def _shown_partials(node: Value, shown: Shown) -> list[float]:
-    """The node's local partials, from the rule table, at the values the page shows."""
+    """The node's local partials, from the rule table, at the values the tables show."""
     rule = node._op
     xs = _shown_operands(node, shown)
     out = shown(("primal", id(node)))
@@ -457,7 +478,7 @@ def _primal_check(node: Value) -> _Check:
     def recompute(shown: Shown) -> float:
         return node._op.primal(*_shown_operands(node, shown))
 
-    return _Check("primal", ("primal", id(node)), _unique(_operand_keys(node)), recompute)
+    return _Check(("primal", id(node)), _unique(_operand_keys(node)), recompute)
 
 
 def _tangent_check(node: Value, dot: Mapping[int, float]) -> _Check:
@@ -479,7 +500,7 @@ def _tangent_check(node: Value, dot: Mapping[int, float]) -> _Check:
 
     keys = (*_operand_keys(node), ("primal", id(node)),
             *(("tangent", id(args[i])) for i in carried))
-    return _Check("tangent", ("tangent", id(node)), _unique(keys), recompute)
+    return _Check(("tangent", id(node)), _unique(keys), recompute)
 
 
 def _adjoint_check(k: int, row: AdjointRow, consumer_row: int, before: int | None) -> _Check:
@@ -494,7 +515,7 @@ def _adjoint_check(k: int, row: AdjointRow, consumer_row: int, before: int | Non
 
     keys = ((("adjoint", before),) if before is not None else ()) + (
         ("adjoint", consumer_row), *_operand_keys(consumer), ("primal", id(consumer)))
-    return _Check("adjoint", ("adjoint", k), _unique(keys), recompute)
+    return _Check(("adjoint", k), _unique(keys), recompute)
 
 
 def _unique(keys: Sequence[Key]) -> tuple[Key, ...]:
@@ -517,15 +538,18 @@ def _miss(check: _Check, key: Key, values: Mapping[Key, float], shown: Shown) ->
 
 
 def _agrees(redone: float, result: float, digits: int) -> bool:
-    """Whether ``redone`` agrees with ``result`` as written to ``digits`` digits: to within one
-    unit in the last digit, exactly for 0, and the same for inf and nan."""
+    """Whether the operands' rounding costs the row at most one unit in the last of the
+    ``digits`` digits its result is written with: ``redone`` (the row redone from the numbers
+    shown) is that close to the exact ``result``. A result of 0 must come out 0, and inf or
+    nan the same inf or nan."""
     if not (math.isfinite(result) and math.isfinite(redone)):
         return redone == result or (redone != redone and result != result)
     written = _rounded(result, digits)
     if written == 0.0:
         return redone == 0.0
     exponent = int(f"{written:.{digits - 1}e}".partition("e")[2])
-    return abs(redone - written) <= 10.0 ** (exponent - digits + 1)
+    unit = 10.0 ** (exponent - digits + 1)
+    return abs(redone - result) <= unit * (1.0 + 1e-9)  # the slack: the subtraction's rounding
 
 
 # ---------------------------------------------------------------------------------------------
@@ -556,7 +580,15 @@ def _number_text(x: float, digits: int = FULL) -> str:
         return "0"
     if not math.isfinite(x):
         return str(x)
-    text = f"{x:.{min(digits, _exact_digits(x))}g}"
+    exact = _exact_digits(x)
+    if exact >= digits:
+        text = f"{x:.{digits}g}"
+    else:  # the digits of the shortest repr, laid out as :g would (as repr does for FULL)
+        power = int(f"{x:.{exact - 1}e}".partition("e")[2])
+        if -4 <= power < min(digits, 16):
+            text = f"{x:.{max(exact - 1 - power, 0)}f}"
+        else:
+            text = f"{x:.{exact - 1}e}"
     mantissa, e, exponent = text.partition("e")
     if not e:
         return text

@@ -1,7 +1,7 @@
 """Pictures of a computation graph: DOT, SVG, PNG and PDF, inline in Jupyter or in files, and a
 step-by-step picture of the backward pass.
 
-Each value node shows its trace name (v₋₁, v₀, v₁ … as in :mod:`autograd_mini.trace`) and label,
+Each value node shows its trace name (v₋₁, v₀, v₁ … as in :mod:`autograd_mini.tables`) and label,
 its data, and its adjoint v̄, marked "not yet computed" until a backward pass has run. Each op
 is a node of its own with one edge per operand, so ``a + a`` shows two edges into ``+``.
 Colours tell the roles apart: inputs, parameters, constants, intermediates and the output.
@@ -147,7 +147,7 @@ def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
     Options:
         rankdir: layout direction, ``"LR"`` (default) or ``"TB"``, ``"RL"``, ``"BT"``.
         edge_labels: write the local partial ∂vᵢ/∂vⱼ on every edge into an op.
-        wrt: also show tangents v̇ for this direction (as :class:`~autograd_mini.trace.Trace`).
+        wrt: also show tangents v̇ for this direction (as :class:`~autograd_mini.tables.Trace`).
         parameters: Values to colour as parameters rather than inputs. The parameters of an
             :mod:`~autograd_mini.nn` module are coloured so without it.
         max_nodes: the most nodes a readable picture has. A larger graph is folded (see
@@ -288,9 +288,9 @@ def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
             lines.append(f"tangent {_number(float(tangents.get(key, 0.0)))}")
         shares = None if partial is None else partial.get(key)
         lines.append(_grad_line(known.get(key), shares))
-        graph.node(name, graphviz.nohtml("\n".join(lines)), shape="box", style="filled,rounded",
-                   fillcolor=fill, penwidth="2.5" if v is highlight else "1",
-                   **(PARTIAL if shares is not None else ink))
+        look = {"style": "filled,rounded", **(PARTIAL if shares is not None else ink)}
+        graph.node(name, graphviz.nohtml("\n".join(lines)), shape="box", fillcolor=fill,
+                   penwidth="2.5" if v is highlight else "1", **look)
         if not v._op.arity:
             continue
         op_name = f"{name}_op"
