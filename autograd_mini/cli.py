@@ -313,7 +313,7 @@ def _trace(args: argparse.Namespace) -> None:
         raise UsageError(f"--wrt {args.wrt}: not a variable of the expression "
                          f"({', '.join(inputs) or 'it has none'})")
     try:
-        trace = Trace(root, wrt=args.wrt)
+        trace = Trace(root, wrt=args.wrt, full=args.full)
         root.backward()
         gradient = trace.gradient
     except (ValueError, ArithmeticError) as error:  # a DomainError is a ValueError
@@ -647,6 +647,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="the point, such as --at x1=2 x2=5; finite numbers only, as in "
                        "the expression")
     trace.add_argument("--wrt", metavar="NAME", help="add the tangent table for this variable")
+    trace.add_argument("--full", action="store_true",
+                       help="keep the chain rule's zero terms in the tangent table")
     trace.add_argument("--format", choices=("text", "markdown", "latex"), default="text")
     trace.add_argument("--svg", metavar="FILE.svg", help="draw the graph, after backward, as SVG")
     trace.add_argument("--png", metavar="FILE.png", help="draw the graph, after backward, as PNG")

@@ -81,3 +81,13 @@ def test_explain_refuses_a_bad_picture_name_before_any_work(
     assert ".svg" in err
     assert "Traceback" not in err
     assert out == ""
+
+
+def test_trace_full_keeps_the_zero_terms(capsys: pytest.CaptureFixture[str]) -> None:
+    # with ẋ = (1, 0), sin(x2)'s tangent is cos(x2)·ẋ2 = 0: written out with --full only
+    code, out, _ = run(capsys, "trace", BISHOP, "--at", "x1=2", "x2=5", "--wrt", "x1", "--full")
+    assert code == 0
+    assert re.search(r"v̇₄ += +v̇₀ · cos\(v₀\) +0$", out, flags=re.M)
+    code, out, _ = run(capsys, "trace", BISHOP, "--at", "x1=2", "x2=5", "--wrt", "x1")
+    assert code == 0
+    assert re.search(r"v̇₄ += +0 +0$", out, flags=re.M)
