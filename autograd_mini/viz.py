@@ -1,5 +1,7 @@
-"""Pictures of a computation graph: DOT, SVG, PNG and PDF, inline in Jupyter or in files, and a
-step-by-step picture of the backward pass.
+"""Pictures of a computation graph: DOT, SVG, PNG and PDF, inline in Jupyter or in files, with
+groups that fold (an MLP's neurons and layers, or your own) and parts cut by depth. The
+backward pass step by step is :mod:`autograd_mini.steps`; the network diagram,
+:mod:`autograd_mini.diagram`.
 
 Each value node shows its trace name (v₋₁, v₀, v₁ … as in :mod:`autograd_mini.tables`) and label,
 its data, and its adjoint v̄, marked "not yet computed" until a backward pass has run. Each op
@@ -612,8 +614,9 @@ def _quiet(stderr: bytes) -> str:
 def _over_budget(timeout: float, fmt: str) -> RenderBudgetError:
     bitmap = (" A PNG of a graph this large is a huge bitmap: .svg or .pdf is drawn in a "
               "fraction of the time." if fmt == "png" else "")
+    doing = "laying out the graph" if fmt == "dot" else f"rendering the graph as {fmt.upper()}"
     return RenderBudgetError(
-        f"rendering the graph as {fmt.upper()} took longer than the time budget of "
+        f"{doing} took longer than the time budget of "
         f"{timeout:g} s, so it was stopped. Draw a smaller part of it, or allow more time with "
         "timeout=... (render, draw, GraphView, step_through); .save('g.dot') writes the DOT "
         f"source, to lay out elsewhere.{bitmap}")
