@@ -372,6 +372,7 @@ def _too_large(error: Exception) -> str:
     """viz's message for a graph over the limit, with the command's option in place of the
     library's keyword: ``max_nodes=N`` becomes ``--max-nodes N``."""
     message = re.sub(r"\bmax_nodes\s*=\s*(\d+)", r"--max-nodes \1", _first_line(error))
+    message = message.replace("with depth=... or stop_at=[...]", "with --depth N")
     if "--max-nodes" not in message:
         message += "; --max-nodes N raises the limit"
     return message

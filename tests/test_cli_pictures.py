@@ -91,3 +91,17 @@ def test_trace_full_keeps_the_zero_terms(capsys: pytest.CaptureFixture[str]) -> 
     code, out, _ = run(capsys, "trace", BISHOP, "--at", "x1=2", "x2=5", "--wrt", "x1")
     assert code == 0
     assert re.search(r"v̇₄ += +0 +0$", out, flags=re.M)
+
+
+def test_a_graph_too_large_names_the_command_line_options(capsys: pytest.CaptureFixture[str],
+                                                          tmp_path: Path) -> None:
+    # Σ sin(x·i), i = 1 … 60: x, 60 constants, 60 products, 60 sines and 59 sums, no groups
+    expression = "+".join(f"sin(x*{i})" for i in range(1, 61))
+    picture = tmp_path / "g.svg"
+    code, _, err = run(capsys, "trace", expression, "--at", "x=1", "--svg", str(picture))
+    assert code == 2
+    assert "240 nodes" in err
+    assert "--depth N" in err
+    assert "--max-nodes 240" in err
+    assert "stop_at" not in err
+    assert not picture.exists()
