@@ -6,7 +6,8 @@ in order, duplicates kept. Every op goes through one row of :mod:`autograd_mini.
 Why the node looks the way it does:
 
 * ``__slots__`` and two fixed operand slots (``_a``, ``_b``) instead of a tuple or a set: a
-  node costs about 116 bytes at peak, and ``a + a`` keeps both of its edges, in order.
+  node costs about 124 bytes at peak (one slot holds the group a picture folds it into), and
+  ``a + a`` keeps both of its edges, in order.
 * No closure per node. A ``_backward`` closure refers back to its node, which makes every graph
   a reference cycle that only the cyclic garbage collector can free. Here a graph is freed by
   reference counting the moment it is dropped; the partials are computed from the rule table
