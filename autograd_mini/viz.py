@@ -143,7 +143,7 @@ def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
            title: str | None = None, partial: Mapping[int, tuple[int, int]] | None = None,
            collapse: str | None = None, depth: int | None = None,
            stop_at: Iterable[Value] = (), color: Literal["role", "grad"] = "role",
-           size: str | None = SIZE, dpi: float | None = None) -> str:
+           size: str | tuple[float, float] | None = SIZE, dpi: float | None = None) -> str:
     """The graph below ``root`` as DOT source.
 
     Options:
@@ -166,11 +166,13 @@ def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
             (:func:`autograd_mini.group`, ``"group"`` by default). Groups that are not folded
             are drawn as clusters.
         depth: draw only the nodes at most this many edges above the root (0: the root).
-        stop_at: nodes drawn without what lies below them, to draw a part of a graph.
+        stop_at: nodes drawn without what lies below them, to draw a part of a graph (a
+            node that is not in the graph stops nothing).
         color: ``"role"`` (inputs, parameters, constants, intermediates, output) or
             ``"grad"``: fill by the size of the adjoint |v̄|, with a legend.
-        size, dpi: Graphviz's ``size`` (the largest drawing, in inches: larger ones are
-            scaled down to fit, so a PNG stays a readable bitmap) and ``dpi``.
+        size, dpi: Graphviz's ``size``, the largest drawing in inches, as ``"w,h"`` or
+            ``(w, h)`` (a larger one is scaled down to fit, so that a PNG stays a bitmap of a
+            readable size; None: no limit), and ``dpi``.
 
     A cut is marked: a node whose operands are left out by ``depth`` or ``stop_at`` is fed
     by a "⋯" that says how many. Nodes keep their trace names (v₋₁, v₀, v₁ …) whatever is
@@ -231,7 +233,7 @@ def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
                            graph_attr={"rankdir": rankdir,
                                        "concentrate": "false" if plan.groups else "true"})
     if size:
-        dot.attr(size=size)
+        dot.attr(size=size if isinstance(size, str) else f"{size[0]:g},{size[1]:g}")
     if dpi:
         dot.attr(dpi=f"{dpi:g}")
     dot.attr("node", fontname="Helvetica", fontsize="11")
@@ -248,7 +250,7 @@ def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
             key = id(g)
             if key not in clusters:
                 sub = graphviz.Digraph(name=f"cluster_{plan.groups[key]}")
-                sub.attr(label=g.name, style="rounded,dashed", color="#9a8fbf",
+                sub.attr(label=graphviz.nohtml(g.name), style="rounded,dashed", color="#9a8fbf",
                          fontname="Helvetica", fontsize="10", fontcolor="#5b4f8a")
                 clusters[key] = sub
                 outer.append((sub, graph))

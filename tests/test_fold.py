@@ -277,3 +277,17 @@ def test_explain_points_at_the_network_diagram_with_the_closed_form_deltas() -> 
         if row.k == 1:
             assert number(row.delta[1], 4) in source
     assert ".draw()" in report._repr_html_()
+
+
+def test_group_names_are_text_never_markup(tmp_path: Path) -> None:
+    pytest.importorskip("pygraphviz")
+    x = Value(2.0, label="x")
+    with group('<b>"quoted" & odd</b>'):
+        y = x * x
+    view = draw(y + 1.0, size=(5, 5))
+    assert 'size="5,5"' in view.source
+    svg = view.svg()
+    assert "&lt;b&gt;&quot;quoted&quot; &amp; odd&lt;/b&gt;" in svg or \
+        "&lt;b&gt;\"quoted\" &amp; odd&lt;/b&gt;" in svg
+    folded = draw(y + 1.0, collapse="group").svg()
+    assert "&lt;b&gt;" in folded
