@@ -24,7 +24,7 @@ demo: $(STAMP)
 	$(BIN)/autograd-mini trace $(TRACE_F) --at x1=2 x2=5 --wrt x1 \
 		--svg out/trace.svg --png out/trace.png --steps out/trace-steps.html
 	$(BIN)/autograd-mini train xor --save out/xor.json --plot out/xor.png
-	$(BIN)/autograd-mini explain --model out/xor.json --x 1,0 --y 1
+	$(BIN)/autograd-mini explain --model out/xor.json --x 1,0 --y 1 --diagram out/xor-network.svg
 
 test: lint typecheck pytest nbtest
 
