@@ -90,10 +90,12 @@ class Rule:
     partials_latex: tuple[str, ...] = ()
     domain: Callable[..., str | None] | None = None
     doc: str = field(default="", repr=False)
-    #: For a variadic rule (arity VARIADIC): how to write the op and its i-th partial, given
-    #: the operands' names and whether to write LaTeX; templates cannot say "any number of".
+    #: How to write the op and its i-th partial, given the operands' names and whether to
+    #: write LaTeX: needed by a variadic rule (arity VARIADIC), since templates cannot say
+    #: "any number of", and useful where the display depends on an operand (pow folds a
+    #: number exponent). ``display_partial`` may return None to use ``partials_text``.
     display: Callable[[Sequence[str], bool], str] | None = field(default=None, repr=False)
-    display_partial: Callable[[Sequence[str], int, bool], str] | None = field(
+    display_partial: Callable[[Sequence[str], int, bool], str | None] | None = field(
         default=None, repr=False)
     #: A short name for the op's node in graph pictures (default: the template without operands).
     symbol: str = ""
@@ -133,7 +135,9 @@ class Rule:
     def format_partial(self, i: int, names: Sequence[str], out: str, latex: bool = False) -> str:
         """∂out/∂(operand i), written with the operands' and the output's names."""
         if self.display_partial is not None:
-            return self.display_partial(names, i, latex)
+            text = self.display_partial(names, i, latex)
+            if text is not None:
+                return text
         template = (self.partials_latex if latex else self.partials_text)[i]
         return template.format(*names, out=out)
 
@@ -279,7 +283,7 @@ def primitive(
     partials_code: Sequence[str] | Callable[[Sequence[str], int], str] = (),
     variadic: bool = False,
     display: Callable[[Sequence[str], bool], str] | None = None,
-    display_partial: Callable[[Sequence[str], int, bool], str] | None = None,
+    display_partial: Callable[[Sequence[str], int, bool], str | None] | None = None,
     function: bool = True,
     doc: str = "",
     check: bool = True,
@@ -323,7 +327,8 @@ def primitive(
             Default: the compiled trace calls ``primal`` and ``partials``.
         variadic: any number of operands (as ``sum`` and ``dot``); needs ``display`` and
             ``display_partial``, which write the op and its i-th partial from the operands'
-            names.
+            names (``display_partial(names, i, latex)``; a row with templates may also have
+            one, and return None where its templates apply).
         function: written as a call; False for operators such as ``+``.
         doc: the docstring of the function (and of the Value method, for a built-in row).
         check: check the partials against central differences, to second order, at points
@@ -745,21 +750,19 @@ def _pow_dy(x: Any, y: Any, out: Any) -> Any:
     return 0.0 if base == 0.0 else _NAN
 
 
-_POW_PARTIALS_TEXT = ("{1} · {0} ** ({1} − 1)", "{0} ** {1} · log({0})")
-_POW_PARTIALS_LATEX = (r"{1} \cdot {{{0}}}^{{{1} - 1}}", r"{{{0}}}^{{{1}}} \cdot \log {0}")
+_POW_PARTIALS_TEXT = ("{1} · {0} ** ({1} − 1)", "{out} · log({0})")
+_POW_PARTIALS_LATEX = (r"{1} \cdot {{{0}}}^{{{1} - 1}}", r"{out} \cdot \log {0}")
 
 
-def _pow_display_partial(names: Sequence[str], i: int, latex: bool) -> str:
+def _pow_display_partial(names: Sequence[str], i: int, latex: bool) -> str | None:
     """How ∂v/∂x = y·xʸ⁻¹ and ∂v/∂y = xʸ·ln x are written. When the exponent is a number,
     y − 1 is worked out: ``2 · v₀`` for x², ``3 · v₀ ** 2`` for x³, ``1`` for x¹ and ``0`` for
     x⁰, as a reader would write them, not ``3 · v₀ ** (3 − 1)``. A name is a number when it
     carries one in ``value`` (the trace names its constants so) or when ``float`` reads it.
-
-    NOTE: display functions get no name for the op's result, so ∂v/∂y says xʸ, not v."""
-    general = (_POW_PARTIALS_LATEX if latex else _POW_PARTIALS_TEXT)[i]
+    Otherwise the row's templates apply (None), which name the result: ∂v/∂y = v · ln x."""
     y = _display_number(names[1])
     if i == 1 or y is None or not math.isfinite(y):
-        return general.format(*names)
+        return None
     if y == 0.0:  # x⁰ = 1
         return "0"
     if y == 1.0:
