@@ -41,8 +41,12 @@ How numbers are written, and why:
   result's own rounding adds half a unit). A result of 0 must come out 0. Where a row fails,
   the operand whose rounding costs most (the one that, written in full, brings the row
   closest) gets one more digit, and so on until every row passes or its operands are
-  written in full. At a given precision a value is written the same in every table and
-  rendering of a trace, so tables shown one at a time still agree with each other.
+  written in full. The operands that may get digits are those the row's formula names:
+  ∂z/∂wₖ of a neuron's z = Σ w·a + b is written aₖ, so its step reads v̄ and aₖ. The row of
+  a variadic op itself (that Σ, or a ``total``) is not redone: with many terms and some
+  cancellation, agreeing to one unit would need nearly every digit of every operand, and no
+  reader redoes a 33-term sum by hand. At a given precision a value is written the same in
+  every table and rendering of a trace, so tables shown one at a time still agree.
   Ordinary values stay short: above, v₃ − v₄ redone is 22036.5 + 0.958924 = 22037.459,
   within a unit of the exact 22037.425, so 22036.5 needs no more digits. Where a formula
   cancels, the digits it needs appear: tanh 9 written as ``1`` would give 1 − 1² = 0 for
@@ -240,17 +244,21 @@ class Trace:
         values.update({("adjoint", k): r.value for k, r in enumerate(self.adjoints)})
         return values
 
-    def _checks(self) -> list[_Check]:
+    def _checks(self, partials: _Partials) -> list[_Check]:
         """The arithmetic of every row that has some: the ops of the primal table, the chain
         rule of the tangent table and the steps of the adjoint table."""
-        checks = [_primal_check(v) for v in self.intermediates]
+        # NOTE: a variadic op's own row (a neuron's Σ w·a + b, a total) is not redone: with
+        # many terms and cancellation, agreeing to one unit would need nearly every digit
+        # of every operand (a 2-16-16-1 network's weights all went to 17), and no reader
+        # redoes a 33-term sum by hand. Its partials (aₖ, wₖ, 1) and steps still are.
+        checks = [_primal_check(v) for v in self.intermediates if v._op.arity != VARIADIC]
         if self.direction is not None:
             checks += [_tangent_check(v, self._dot) for v in self.intermediates]
         last: dict[int, int] = {}  # the row of each node's latest adjoint
         for k, row in enumerate(self.adjoints):
             if row.consumer is not None:
                 before = last[id(row.node)] if row.accumulate else None
-                checks.append(_adjoint_check(k, row, last[id(row.consumer)], before))
+                checks.append(_adjoint_check(k, row, last[id(row.consumer)], before, partials))
             last[id(row.node)] = k
         return checks
 
@@ -270,7 +278,8 @@ class Trace:
         exact: dict[Key, int] = {}
         written = {key: _rounded(x, precision) for key, x in values.items()}  # as shown
         shown = written.__getitem__
-        checks = self._checks()
+        partials = _Partials(self.nodes, shown)
+        checks = self._checks(partials)
         readers: dict[Key, list[int]] = {}
         for n, c in enumerate(checks):
             for key in (c.result, *c.operands):
@@ -295,6 +304,7 @@ class Trace:
             key = min(short, key=lambda k: _miss(c, k, values, shown))
             digits[key] += 1
             written[key] = _rounded(values[key], digits[key])
+            partials.changed(key)
             for m in readers.get(key, ()):
                 if m not in queued:
                     queue.append(m)
@@ -503,19 +513,69 @@ def _tangent_check(node: Value, dot: Mapping[int, float]) -> _Check:
     return _Check(("tangent", id(node)), _unique(keys), recompute)
 
 
-def _adjoint_check(k: int, row: AdjointRow, consumer_row: int, before: int | None) -> _Check:
+def _adjoint_check(k: int, row: AdjointRow, consumer_row: int, before: int | None,
+                   partials: _Partials) -> _Check:
     """v̄ⱼ (=|+=) v̄ᵢ · ∂vᵢ/∂vⱼ: row ``k``, where ``consumer_row`` holds v̄ᵢ and ``before``, for
-    a ``+=`` step, the row of v̄ⱼ before it."""
+    a ``+=`` step, the row of v̄ⱼ before it.
+
+    The operands that may get more digits are those the row's formula names: ∂z/∂wₖ of a
+    neuron's Σ w·a + b is written aₖ, so the step reads v̄ and aₖ, not every input of z."""
     consumer = row.consumer
     assert consumer is not None
 
     def recompute(shown: Shown) -> float:
-        step = shown(("adjoint", consumer_row)) * _shown_partials(consumer, shown)[row.position]
+        step = shown(("adjoint", consumer_row)) * partials.at(consumer, row.position, shown)
         return step if before is None else shown(("adjoint", before)) + step
 
     keys = ((("adjoint", before),) if before is not None else ()) + (
-        ("adjoint", consumer_row), *_operand_keys(consumer), ("primal", id(consumer)))
+        ("adjoint", consumer_row), *_named_in_partial(consumer, row.position))
     return _Check(("adjoint", k), _unique(keys), recompute)
+
+
+def _named_in_partial(node: Value, position: int) -> tuple[Key, ...]:
+    """The numbers that ∂node/∂(operand ``position``) is written with: the operands (and the
+    result, ``{out}``) whose names appear in its display, found by writing it with names that
+    cannot be mistaken for one another."""
+    args = operands(node)
+    marks = [f"\x00{k}\x00" for k in range(len(args))]
+    text = node._op.format_partial(position, marks, "\x00out\x00")
+    keys: list[Key] = [("primal", id(p)) for p, mark in zip(args, marks, strict=True)
+                       if p._op is not CONST and mark in text]
+    if "\x00out\x00" in text:
+        keys.append(("primal", id(node)))
+    return tuple(keys)
+
+
+class _Partials:
+    """The local partials of a node at the numbers the tables show, kept until one of those
+    numbers changes: a neuron's Σ w·a + b has 2n + 1 of them, which every one of its 2n + 1
+    adjoint steps reads, and working them out for each would take n² steps per neuron."""
+
+    def __init__(self, nodes: Sequence[Value], shown: Shown) -> None:
+        #: the numbers as the tables show them; partials read with any other (a row redone
+        #: with one operand in full, to choose which gets a digit) are not kept
+        self.shown = shown
+        self._kept: dict[int, list[float]] = {}
+        #: the nodes whose partials read each node's primal: its consumers and itself
+        self._readers: dict[int, list[int]] = {}
+        for v in nodes:
+            self._readers.setdefault(id(v), []).append(id(v))
+            for p in operands(v):
+                self._readers.setdefault(id(p), []).append(id(v))
+
+    def at(self, node: Value, position: int, shown: Shown) -> float:
+        if shown is not self.shown:
+            return _shown_partials(node, shown)[position]
+        kept = self._kept.get(id(node))
+        if kept is None:
+            kept = self._kept[id(node)] = _shown_partials(node, shown)
+        return kept[position]
+
+    def changed(self, key: Key) -> None:
+        """A number is shown with one more digit: forget the partials that read it."""
+        if key[0] == "primal":
+            for reader in self._readers.get(key[1], ()):
+                self._kept.pop(reader, None)
 
 
 def _unique(keys: Sequence[Key]) -> tuple[Key, ...]:

@@ -299,3 +299,19 @@ def test_no_negative_zero(make: Callable[[], Value]) -> None:
     t = trace(y, wrt="x")
     for page in (t.to_text(), t.to_markdown(), t.to_latex(), t._repr_html_()):
         assert not NEGATIVE_ZERO.search(page), page
+
+
+def test_a_wide_network_is_written_quickly_and_briefly() -> None:
+    # a neuron's Σ w·a + b has 2n + 1 operands; each adjoint step of it reads one of them
+    # (∂z/∂wₖ = aₖ), so its digits are chosen per step, not from all 2n + 1
+    from autograd_mini.losses import squared_error
+    from autograd_mini.nn import MLP
+
+    model = MLP(2, [32, 32, 1], seed=0)
+    cost = squared_error(model([0.5, -1.0]), [1.0])
+    cost.backward()
+    text = trace(cost).to_text()
+    values = [line.split()[-1] for line in text.splitlines()[1:] if line.startswith("  ")]
+    digits = [len(v.split("e")[0].replace("-", "").replace(".", "").lstrip("0")) for v in values]
+    # at the default precision of 6, only a few numbers need more than 10 digits
+    assert sum(d > 10 for d in digits) < len(digits) / 50
