@@ -22,7 +22,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from numbers import Real
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Union, cast
@@ -117,33 +117,32 @@ def recording() -> Iterator[None]:
 
 
 class Group:
-    """A named set of nodes, such as one neuron or one layer, that a picture can fold into a
-    single box (:func:`autograd_mini.draw` with ``collapse=``).
+    """A named set of nodes, such as one neuron or one layer of a network.
 
-    ``kind`` says what sort of group it is (``"neuron"``, ``"layer"``, or ``"group"`` for a
-    user's own); a picture folds every group of a kind at once. Groups nest: a group entered
-    inside another has it as its ``parent``. ``summary``, when given, writes the lines of the
-    folded box: it is called with the group's nodes that the picture shows and a function
-    that gives a node's adjoint as the picture shows it (None where it is not yet computed).
-    :mod:`autograd_mini.nn` tells a neuron's z, a and δ this way.
+    ``kind`` says what sort of group it is (``"neuron"``, ``"layer"``, ``"loss"``, or
+    ``"group"`` for a user's own), so that a reader of the graph can treat every group of a
+    kind alike: :func:`autograd_mini.draw` folds them (``collapse="neuron"``). ``detail`` is a
+    short description ("relu neuron"). Groups nest: a group entered inside another has it as
+    its ``parent``.
 
     A node remembers only its innermost group, so the cost is one slot per node, and nothing
-    at all while no group is open.
+    at all while no group is open. A group refers to no node, so it keeps no graph alive.
     """
 
-    __slots__ = ("kind", "name", "parent", "summary")
+    __slots__ = ("detail", "kind", "name", "parent")
 
     def __init__(self, name: str, kind: str = "group", parent: Group | None = None,
-                 summary: Callable[[list[Value], Callable[[Value], float | None]],
-                                   list[str]] | None = None) -> None:
+                 detail: str = "") -> None:
         if not isinstance(name, str) or not name:
             raise TypeError(f"a group's name must be a non-empty str, not {name!r}")
         if not isinstance(kind, str) or not kind:
             raise TypeError(f"a group's kind must be a non-empty str, not {kind!r}")
+        if parent is not None and not isinstance(parent, Group):
+            raise TypeError(f"a group's parent must be a Group or None, not {parent!r}")
         self.name = name
         self.kind = kind
         self.parent = parent
-        self.summary = summary
+        self.detail = detail
 
     def path(self) -> list[Group]:
         """This group and the groups around it, outermost first."""
@@ -161,10 +160,15 @@ class Group:
 def group(name: str | Group, kind: str = "group") -> _Scope:
     """Tag every node built inside the block as belonging to a group named ``name``, so that
     pictures draw the group as a cluster, or fold it into one box (``draw(f,
-    collapse="group")``). Groups opened inside it nest in it. Inputs made with ``Value(...)``
-    are not tagged (they are the user's data); the ops on them are.
+    collapse="group")``). A group opened inside another nests in it. Inputs made with
+    ``Value(...)`` are not tagged (they are the user's data), nor is what an
+    :mod:`autograd_mini.nn` module builds inside the block: a neuron's nodes belong to its
+    own neuron and layer groups, whoever calls it.
 
-    Inside :func:`no_grad` nothing is recorded, so nothing is tagged.
+    The block's state is read when it is entered, so it may be made once and entered often,
+    nested or not; inside :func:`no_grad` nothing is recorded, so nothing is tagged. Each
+    entry of a group named by a string makes a new :class:`Group`; pass a Group to add to
+    that one.
 
     >>> from autograd_mini import Value
     >>> x = Value(2.0, label="x")
@@ -173,28 +177,39 @@ def group(name: str | Group, kind: str = "group") -> _Scope:
     >>> group_of(y) is g, group_of(x) is None, g.name
     (True, True, 'square')
     """
-    outer = _grad_enabled.get()
-    g = name if isinstance(name, Group) else Group(
-        name, kind, parent=outer if isinstance(outer, Group) else None)
-    return _Scope(g, bool(outer))
+    if not isinstance(name, (str, Group)):
+        raise TypeError(f"group: name must be a str or a Group, not {type(name).__name__}")
+    return _Scope(name, kind)
 
 
 class _Scope:
-    """The block of :func:`group`: a class rather than a generator, since nn and the losses
-    open one per call and a generator's context manager costs several times as much."""
+    """The block of :func:`group`: a class rather than a generator, since the losses open one
+    per call and a generator's context manager costs several times as much."""
 
-    __slots__ = ("_group", "_on", "_token")
+    __slots__ = ("_kind", "_name", "_tokens")
 
-    def __init__(self, g: Group, on: bool) -> None:
-        self._group = g
-        self._on = on
+    def __init__(self, name: str | Group, kind: str) -> None:
+        if isinstance(name, str):
+            Group(name, kind)  # refuse a bad name or kind at once, not at entry
+        self._name = name
+        self._kind = kind
+        #: per thread, the tokens of the entries not yet left, innermost last
+        self._tokens: dict[int, list[Token[bool | Group]]] = {}
 
     def __enter__(self) -> Group:
-        self._token = _grad_enabled.set(self._group if self._on else False)
-        return self._group
+        outer = _grad_enabled.get()
+        name = self._name
+        g = name if isinstance(name, Group) else Group(
+            name, self._kind, parent=outer if isinstance(outer, Group) else None)
+        token = _grad_enabled.set(g if outer else False)
+        self._tokens.setdefault(threading.get_ident(), []).append(token)
+        return g
 
     def __exit__(self, *exc: object) -> None:
-        _grad_enabled.reset(self._token)
+        tokens = self._tokens[threading.get_ident()]
+        _grad_enabled.reset(tokens.pop())
+        if not tokens:
+            del self._tokens[threading.get_ident()]
 
 
 def group_of(v: Value) -> Group | None:

@@ -50,9 +50,9 @@ def _a_loss(fn: F) -> F:
     name = f"loss: {fn.__name__}"
 
     @functools.wraps(fn)
-    def in_its_group(*args: object) -> Value:
+    def in_its_group(*args: object, **named: object) -> Value:
         with group(name, kind="loss"):
-            return fn(*args)
+            return fn(*args, **named)
 
     return cast(F, in_its_group)
 

@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from .diagram import NetworkDiagram, diagram
-from .engine import Group, Value, as_value, dot, group, no_grad, total
+from .engine import Group, Value, as_value, dot, group, group_of, no_grad, total
 from .files import write_atomic
 from .losses import Probabilities
-from .viz import number
+from .viz import SUMMARIES, number
 
 __all__ = [
     "ACTIVATIONS", "MLP", "Layer", "Module", "Neuron", "Probabilities", "diagram", "load", "save",
@@ -79,6 +79,56 @@ def softmax(logits: Sequence[Value]) -> Probabilities:
     out = Probabilities(e / norm for e in exps)
     out.logits = list(logits)
     return out
+
+
+def _neuron_summary(g: Group, nodes: list[Value],
+                    adjoint: Callable[[Value], float | None]) -> list[str]:
+    """A folded neuron's box: z, a and δ = ∂C/∂z when the picture holds one evaluation, and
+    its parameters with the size of ∂C/∂w. Read from the nodes themselves (z is the ``dot``
+    node, its operands w₁ … wₙ, a₁ … aₙ, b), so the group refers to nothing."""
+    zs = [v for v in nodes if v.op == "dot"]
+    lines = []
+    if len(zs) == 1:
+        z = zs[0]
+        a = next((v for v in nodes if v.parents == (z,)), None)
+        if a is None and not g.detail.startswith("softmax"):
+            a = z  # a linear neuron's a is its z
+        shown = f"z {number(z.data)}" + ("" if a is None else f"   a {number(a.data)}")
+        lines.append(shown if a is not None else f"{shown}   a: the layer's softmax")
+        delta = adjoint(z)
+        lines.append("δ not yet computed" if delta is None else f"δ {number(delta)}")
+    elif zs:
+        lines.append(f"{len(zs)} evaluations")
+    if zs:
+        weights = zs[0].parents[:(len(zs[0].parents) - 1) // 2]
+        grads = [adjoint(w) for w in weights]
+        size = ("" if any(d is None for d in grads) else
+                f", |∂C/∂w| {number(math.sqrt(sum(d * d for d in grads if d is not None)))}")
+        lines.append(f"{len(weights) + 1} parameters{size}")
+    else:
+        lines.append(f"{sum(1 for v in nodes if v.op is None)} parameters")
+    return lines
+
+
+def _layer_summary(g: Group, nodes: list[Value],
+                   adjoint: Callable[[Value], float | None]) -> list[str]:
+    """A folded layer's box: its parameters, and ‖δ‖ over its neurons when the picture holds
+    one evaluation of each."""
+    neurons = {id(h) for v in nodes for h in _groups_of(v) if h.parent is g}
+    zs = [v for v in nodes if v.op == "dot"]
+    lines = [f"{sum(1 for v in nodes if v.op is None)} parameters"]
+    deltas = [adjoint(z) for z in zs]
+    if zs and len(zs) == len(neurons) and all(d is not None for d in deltas):
+        lines.append(f"|δ| {number(math.sqrt(sum(d * d for d in deltas if d is not None)))}")
+    return lines
+
+
+def _groups_of(v: Value) -> list[Group]:
+    g = group_of(v)
+    return [] if g is None else g.path()
+
+
+SUMMARIES.update(neuron=_neuron_summary, layer=_layer_summary)
 
 
 class Module:
@@ -155,7 +205,7 @@ class Neuron(Module):
         self.a: Value | None = None
         #: the picture's group for this neuron: its parameters, and the nodes of every call
         self.group = Group(f"neuron {index} of layer {layer}", "neuron", parent=parent,
-                           summary=self._summary)
+                           detail=f"{activation} neuron")
         for p in (*self.w, self.b):
             p._g = self.group
 
@@ -171,25 +221,6 @@ class Neuron(Module):
         if z._a is not None:
             z._g = a._g = self.group
         return a
-
-    def _summary(self, nodes: list[Value], adjoint: Callable[[Value], float | None]) -> list[str]:
-        """The lines of this neuron's folded box in a picture: z, a and δ = ∂C/∂z when the
-        picture holds one evaluation, and its parameters with the size of ∂C/∂w."""
-        zs = [v for v in nodes if v.op == "dot"]
-        lines = [f"{self.activation} neuron"]
-        if len(zs) == 1:
-            z = zs[0]
-            a = next((v for v in nodes if v.parents == (z,)), z)
-            lines.append(f"z {number(z.data)}   a {number(a.data)}")
-            delta = adjoint(z)
-            lines.append("δ not yet computed" if delta is None else f"δ {number(delta)}")
-        elif zs:
-            lines.append(f"{len(zs)} evaluations")
-        grads = [adjoint(w) for w in self.w]
-        size = ("" if any(g is None for g in grads)
-                else f", |∂C/∂w| {number(math.sqrt(sum(g * g for g in grads if g is not None)))}")
-        lines.append(f"{len(self.w) + 1} parameters{size}")
-        return lines
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         return [*((p.label or "", p) for p in self.w), (self.b.label or "", self.b)]
@@ -210,7 +241,8 @@ class Layer(Module):
         self.activation = activation
         self.index = index
         #: the picture's group for this layer, around its neurons' groups
-        self.group = Group(f"layer {index}", "layer", summary=self._summary)
+        self.group = Group(f"layer {index}", "layer",
+                           detail=f"{nout} {activation} neuron{'' if nout == 1 else 's'}")
         self.neurons = [Neuron(nin, activation, rng, layer=index, index=j + 1, init=init,
                                parent=self.group)
                         for j in range(nout)]
@@ -227,18 +259,6 @@ class Layer(Module):
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         return [item for n in self.neurons for item in n.named_parameters()]
-
-    def _summary(self, nodes: list[Value], adjoint: Callable[[Value], float | None]) -> list[str]:
-        """The lines of this layer's folded box: its neurons and parameters, and ‖δ‖."""
-        zs = [v for v in nodes if v.op == "dot"]
-        many = "neuron" if len(self.neurons) == 1 else "neurons"
-        lines = [f"{len(self.neurons)} {self.activation} {many}",
-                 f"{len(self.parameters())} parameters"]
-        deltas = [adjoint(z) for z in zs]
-        if zs and len(zs) == len(self.neurons) and all(d is not None for d in deltas):
-            norm = math.sqrt(sum(d * d for d in deltas if d is not None))
-            lines.append(f"|δ| {number(norm)}")
-        return lines
 
     def __repr__(self) -> str:
         return f"Layer({len(self.neurons[0].w)} → {len(self.neurons)}, {self.activation})"

@@ -26,7 +26,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,8 +37,8 @@ from .rules import CONST, INPUT
 from .tables import Trace, node_name
 
 __all__ = [
-    "RENDER_TIMEOUT", "GraphTooLargeError", "GraphView", "Picture", "RenderBudgetError",
-    "RenderError", "draw", "number", "render", "to_dot",
+    "RENDER_TIMEOUT", "SUMMARIES", "GraphTooLargeError", "GraphView", "Picture",
+    "RenderBudgetError", "RenderError", "draw", "number", "render", "to_dot",
 ]
 
 Renderer = Literal["auto", "dot", "pygraphviz"]
@@ -128,6 +128,13 @@ def _node_names(order: list[Value], index: Mapping[int, int]) -> dict[int, str]:
 _PORTS = {"LR": ("nw", "sw", "w", "n", "s"), "RL": ("ne", "se", "e", "n", "s"),
           "TB": ("nw", "ne", "n", "w", "e"), "BT": ("sw", "se", "s", "w", "e")}
 
+
+#: How a folded group of each kind writes its box, below its name and detail: a function of
+#: the group, the nodes of it that the picture shows, and a node's adjoint as the picture
+#: shows it (None where it is not yet computed). :mod:`autograd_mini.nn` adds ``"neuron"``
+#: (z, a, δ and |∂C/∂w|) and ``"layer"``; any other kind gets its size and its output.
+SUMMARIES: dict[str, Callable[[Group, list[Value], Callable[[Value], float | None]],
+                              list[str]]] = {}
 
 #: The default of ``max_nodes``: a picture with more nodes than this is folded, or refused.
 MAX_NODES = 200
@@ -263,8 +270,10 @@ def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
         if box is not None:
             if plan.first.get(id(box)) == key:  # the box is drawn where its first node is
                 inside = plan.members[id(box)]
-                lines = ([box.name] + (box.summary(inside, adjoint) if box.summary is not None
-                                       else _group_lines(inside, adjoint)))
+                describe = SUMMARIES.get(box.kind)
+                lines = [box.name, *([box.detail] if box.detail else []),
+                         *(describe(box, inside, adjoint) if describe is not None
+                           else _group_lines(inside, adjoint))]
                 is_root = any(m is root for m in inside)
                 lit = highlight is not None and any(m is highlight for m in inside)
                 home(plan.open_path(v)).node(

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from autograd_mini import Value, draw, group, no_grad
+from autograd_mini.backprop import Gradients, LayerParams, backprop
 from autograd_mini.engine import group_of
 from autograd_mini.losses import squared_error
 from autograd_mini.nn import MLP
@@ -108,26 +109,128 @@ def test_groups_are_clusters_when_open() -> None:
     assert len(re.findall(r"subgraph cluster_", by_neuron)) == 3  # the layers and the loss
 
 
+def closed_form(model: MLP, x: list[float], y: list[float]) -> Gradients:
+    """δ, ∂C/∂W by the layer-wise equations in plain floats (autograd_mini.backprop)."""
+    layers = [LayerParams(W=[[w.data for w in n.w] for n in layer.neurons],
+                          b=[n.b.data for n in layer.neurons], activation=layer.activation)
+              for layer in model.layers]
+    return backprop(layers, x, y, "squared_error")[1]
+
+
 def test_a_folded_neuron_shows_z_a_delta_and_its_parameters() -> None:
     model, cost = network([3, 1])
     source = to_dot(cost, collapse="neuron")
     neuron = model.layers[0].neurons[1]
-    assert neuron.z is not None
-    assert neuron.a is not None
     label = re.search(r'label="(neuron 2 of layer 1[^"]*)"', source)
     assert label is not None
     text = label.group(1)
-    # z = w·x + b and a = relu(z), computed here from the weights; δ is z's adjoint
+    assert "relu neuron" in text
+    # z = w·x + b and a = relu(z), computed here from the weights
     z = sum(w.data * x for w, x in zip(neuron.w, [0.5, -1.0], strict=True)) + neuron.b.data
     assert f"z {z:.6g}" in text
     assert f"a {max(z, 0.0):.6g}".replace("-0", "0") in text
     assert "3 parameters" in text
-    # ∂C/∂w_k = δ·x_k, so |∂C/∂w| = |δ|·|x| with |x| = √(0.25 + 1)
-    delta = neuron.z.grad
-    assert f"δ {delta:.6g}".replace("δ -0", "δ 0") in text
-    size = abs(delta) * (0.25 + 1.0) ** 0.5
+    # δ from the closed-form recursion; ∂C/∂w_k = δ·x_k, so |∂C/∂w| = |δ|·√(0.25 + 1)
+    delta = closed_form(model, [0.5, -1.0], [1.0]).delta[0][1]
+    shown_delta = float(re.search(r"δ (\S+)", text).group(1))  # type: ignore[union-attr]
+    assert shown_delta == pytest.approx(delta, rel=1e-5, abs=1e-12)
     shown = float(re.search(r"\|∂C/∂w\| (\S+)", text).group(1))  # type: ignore[union-attr]
-    assert shown == pytest.approx(size, rel=1e-5, abs=1e-12)
+    assert shown == pytest.approx(abs(delta) * 1.25 ** 0.5, rel=1e-5, abs=1e-12)
+
+
+def test_a_folded_softmax_neuron_does_not_call_z_its_activation() -> None:
+    from autograd_mini.losses import cross_entropy
+
+    model = MLP(2, [3, 2], output="softmax", seed=1)
+    cost = cross_entropy(model([0.5, -1.0]), [0.0, 1.0])
+    cost.backward()
+    source = to_dot(cost, collapse="neuron")
+    label = re.search(r'label="(neuron 1 of layer 2[^"]*)"', source)
+    assert label is not None
+    assert "a: the layer's softmax" in label.group(1)
+    assert "   a -" not in label.group(1)
+    assert not re.search(r"   a \d", label.group(1))
+
+
+def test_a_group_block_reads_its_state_when_entered() -> None:
+    x = Value(2.0, label="x")
+    made_outside = group("outside")
+    with no_grad(), made_outside:
+        y = x * x
+    assert y.op is None  # no_grad wins: nothing recorded, nothing tagged
+    with no_grad():
+        made_inside = group("inside")
+    with made_inside as g:
+        y = x * x
+    assert y.op == "mul"
+    assert group_of(y) is g
+    inner = group("inner")
+    with group("outer") as o, inner as i:
+        y = x * x
+    assert i.parent is o
+    assert group_of(y) is i
+    again = group("again")  # entered twice, nested: two groups, the second inside the first
+    with again as first, again as second:
+        y = x * x
+    assert second.parent is first
+    assert group_of(y) is second
+    with pytest.raises(TypeError, match="name must be a str or a Group"):
+        group(3)  # type: ignore[arg-type]
+
+
+def test_a_group_block_can_be_shared_by_threads() -> None:
+    import threading
+
+    shared = group("shared")
+    seen: list[bool] = []
+    barrier = threading.Barrier(4)
+
+    def work() -> None:
+        x = Value(1.0)
+        with shared as g:
+            barrier.wait()  # all four threads inside the block at once
+            y = x + 1.0
+        seen.append(group_of(y) is g and group_of(x + 1.0) is None)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == [True] * 4
+
+
+def test_losses_take_keywords_as_before() -> None:
+    from autograd_mini.losses import l2
+
+    a = Value(3.0)
+    assert squared_error(outputs=[a], target=[1.0]).data == 2.0  # ½ (3 − 1)²
+    assert l2([a], alpha=0.5).data == 4.5  # 0.5 · 3²
+
+
+def test_a_model_is_freed_by_reference_counting_alone() -> None:
+    import gc
+    import pickle
+    import weakref
+
+    gc.collect()
+    gc.disable()
+    try:
+        model = MLP(2, [16, 16, 1])
+        cost = squared_error(model([0.5, -1.0]), [1.0])
+        cost.backward()
+        probe = weakref.ref(model.layers[0])
+        del model, cost
+        assert probe() is None  # no cycle through the groups
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+    # a parameter pickles with its group, which refers to no module
+    w = MLP(2, [3, 1]).parameters()[0]
+    copy = pickle.loads(pickle.dumps(w))
+    assert copy.data == w.data
+    assert group_of(copy) is not None
+    assert group_of(copy).name == "neuron 1 of layer 1"
 
 
 def test_above_max_nodes_the_picture_folds_to_the_finest_level_that_fits() -> None:
