@@ -35,7 +35,7 @@ from typing import Any, Literal, Protocol
 
 from .engine import Value, no_grad
 from .losses import get as get_loss
-from .viz import COLOURS, RENDER_TIMEOUT, Picture, Renderer, number
+from .viz import COLOURS, RENDER_TIMEOUT, Picture, Renderer, literal, number
 
 __all__ = ["EDGE_COLOURS", "MAX_NEURONS", "Network", "NetworkDiagram", "diagram"]
 
@@ -538,7 +538,7 @@ def _source(model: Any, sizes: list[int], xs: list[Value | float] | None,
         _rank(dot, c, _heading(c, layers), [
             (unit.name, {"label": _unit_label(unit, digits), "shape": "circle",
                          "style": "filled", "fillcolor": fill, "width": diameter,
-                         "height": diameter, "tooltip": _tooltip(unit, c),
+                         "height": diameter, "tooltip": literal(_tooltip(unit, c)),
                          "class": "input" if c == 0 else "neuron"})
             for unit in column])
     n_ranks = len(columns)
@@ -565,6 +565,6 @@ def _source(model: Any, sizes: list[int], xs: list[Value | float] | None,
                 tip = f"{name} = {number(_float(w), _FULL)}"
                 if cost is not None:
                     tip += f", ∂C/∂W = {number(_grad(w), _FULL)}"
-                dot.edge(previous[k - 1].name, f"l{l_index}n{j}", tooltip=tip,
+                dot.edge(previous[k - 1].name, f"l{l_index}n{j}", tooltip=literal(tip),
                          **_edge_style(edge_value(w), scale), **{"class": "weight"})
     return str(dot.source)

@@ -38,7 +38,7 @@ from .tables import Trace, node_name
 
 __all__ = [
     "RENDER_TIMEOUT", "SUMMARIES", "GraphTooLargeError", "GraphView", "Picture",
-    "RenderBudgetError", "RenderError", "draw", "number", "render", "to_dot",
+    "RenderBudgetError", "RenderError", "draw", "literal", "number", "render", "to_dot",
 ]
 
 Renderer = Literal["auto", "dot", "pygraphviz"]
@@ -121,6 +121,18 @@ def _node_names(order: list[Value], index: Mapping[int, int]) -> dict[int, str]:
     """The DOT name of every node: ``v<trace index>`` (``vm1`` for v₋₁), constants ``c<k>``."""
     return {id(v): f"c{k}" if v._op is CONST else f"v{index[id(v)]}".replace("-", "m")
             for k, v in enumerate(order)}
+
+
+def literal(text: str) -> Any:
+    """``text`` as a Graphviz label that shows it as it is: never HTML-like markup (a label
+    such as ``<b>``) and never an escape sequence (Graphviz reads ``\\N`` as the node's
+    name, ``\\G`` as the graph's, ``\\l`` as a line break): every backslash is doubled."""
+    import graphviz
+
+    return graphviz.nohtml(text.replace("\\", "\\\\"))
+
+
+_literal = literal
 
 
 #: Compass points for the second, third … edge from one operand into the same op (``a + a``),
@@ -247,7 +259,7 @@ def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
     dot.attr("edge", fontname="Helvetica", fontsize="9", color="#555555", weight="2")
     caption = "\n".join(t for t in (title, plan.note) if t)
     if caption:
-        dot.attr(label=caption, labelloc="t", fontname="Helvetica")
+        dot.attr(label=_literal(caption), labelloc="t", fontname="Helvetica")
 
     def home(path: list[Group]) -> Any:
         """The graph (a cluster or the picture itself) where a node with this group path
@@ -257,7 +269,7 @@ def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
             key = id(g)
             if key not in clusters:
                 sub = graphviz.Digraph(name=f"cluster_{plan.groups[key]}")
-                sub.attr(label=graphviz.nohtml(g.name), style="rounded,dashed", color="#9a8fbf",
+                sub.attr(label=_literal(g.name), style="rounded,dashed", color="#9a8fbf",
                          fontname="Helvetica", fontsize="10", fontcolor="#5b4f8a")
                 clusters[key] = sub
                 outer.append((sub, graph))
@@ -277,7 +289,7 @@ def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
                 is_root = any(m is root for m in inside)
                 lit = highlight is not None and any(m is highlight for m in inside)
                 home(plan.open_path(v)).node(
-                    plan.box_name(box), graphviz.nohtml("\n".join(lines)), shape="box",
+                    plan.box_name(box), _literal("\n".join(lines)), shape="box",
                     style="filled,bold", peripheries="2",
                     fillcolor=COLOURS["highlight"] if lit else COLOURS["output"] if is_root
                     else COLOURS["group"], penwidth="2.5" if lit else "1")
@@ -285,7 +297,7 @@ def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
         graph = home(plan.open_path(v))
         name = names[key]
         if v._op is CONST:
-            graph.node(name, graphviz.nohtml(_constant_text(v.data)), shape="plaintext",
+            graph.node(name, _literal(_constant_text(v.data)), shape="plaintext",
                        style="filled", fillcolor=COLOURS["constant"])
             continue
         if v is highlight:
@@ -302,17 +314,17 @@ def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
         shares = None if partial is None else partial.get(key)
         lines.append(_grad_line(known.get(key), shares))
         look = {"style": "filled,rounded", **(PARTIAL if shares is not None else ink)}
-        graph.node(name, graphviz.nohtml("\n".join(lines)), shape="box", fillcolor=fill,
+        graph.node(name, _literal("\n".join(lines)), shape="box", fillcolor=fill,
                    penwidth="2.5" if v is highlight else "1", **look)
         if not v._op.arity:
             continue
         op_name = f"{name}_op"
-        graph.node(op_name, graphviz.nohtml(_symbol(v)), shape="circle", width="0.3",
+        graph.node(op_name, _literal(_symbol(v)), shape="circle", width="0.3",
                    fontsize="14", fixedsize="false", margin="0.02")
         dot.edge(op_name, name)
         if key in cut:
             hidden = cut[key]
-            graph.node(f"{name}_cut", graphviz.nohtml(f"⋯ {hidden} not drawn"),
+            graph.node(f"{name}_cut", _literal(f"⋯ {hidden} not drawn"),
                        shape="plaintext", fontcolor="#777777", fontsize="9")
             dot.edge(f"{name}_cut", op_name, style="dashed", color="#999999")
     _edges(dot, order, plan, names, consumers, rankdir, edge_labels, cut, graphviz)
@@ -365,7 +377,7 @@ def _edges(dot: Any, order: list[Value], plan: _Plan, names: Mapping[int, str],
                     attrs["headport"] = ports[k]
             if edge_labels and p._op is not CONST:
                 d = float(local_partial(v, i, on_values=False))
-                attrs["label"] = graphviz.nohtml(f"∂ {_number(d)}")
+                attrs["label"] = _literal(f"∂ {_number(d)}")
             dot.edge(source, op_name, **attrs)
 
 
@@ -588,7 +600,7 @@ def _legend(dot: Any, values: list[float | None], graphviz: Any) -> None:
     if not sizes:
         text = "|grad|: no adjoint is known yet" if all(g is None for g in values) \
             else "|grad|: every adjoint is 0"
-        dot.node("legend", graphviz.nohtml(text), shape="note", fontsize="10")
+        dot.node("legend", _literal(text), shape="note", fontsize="10")
         return
     lo, hi = min(sizes), max(sizes)
     cells = "".join(f'<td bgcolor="{c}" width="24"> </td>' for c in _RAMP)

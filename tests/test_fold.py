@@ -394,3 +394,16 @@ def test_group_names_are_text_never_markup(tmp_path: Path) -> None:
         "&lt;b&gt;\"quoted\" &amp; odd&lt;/b&gt;" in svg
     folded = draw(y + 1.0, collapse="group").svg()
     assert "&lt;b&gt;" in folded
+
+
+def test_backslashes_in_names_and_labels_are_shown_as_written() -> None:
+    pytest.importorskip("pygraphviz")
+    # Graphviz reads \\N as the node's name, \\G as the graph's and \\l as a line break
+    x = Value(2.0, label="x\\N")
+    with group("g\\G ends with \\"):
+        y = x * x
+    svg = draw(y + 1.0, title="t\\l").svg()
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    assert "t\\l" in texts
+    assert "g\\G ends with \\" in texts
+    assert any(t.endswith("x\\N") for t in texts)
