@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from .engine import Value, no_grad
+from .engine import Value, no_grad, recording
 from .losses import get as get_loss
 from .viz import COLOURS, RENDER_TIMEOUT, Picture, Renderer, literal, number
 
@@ -271,14 +271,19 @@ def diagram(model: Network, x: Sequence[Value | float] | None = None,
     if xs is not None and len(xs) != sizes[0]:
         raise ValueError(f"{_architecture(model, sizes)} takes {sizes[0]} inputs "
                          f"(nin = {sizes[0]}), but x has {len(xs)}")
+    if ys is not None and len(ys) != sizes[-1]:
+        raise ValueError(f"{_architecture(model, sizes)} has {sizes[-1]} outputs, but y has "
+                         f"{len(ys)}")
     cost: float | None = None
     if xs is not None and ys is None:
         with no_grad():  # the numbers only: no graph to keep
             model(xs)
     elif xs is not None and ys is not None:
-        model.zero_grad()
-        c = loss_fn(model(xs), ys)
-        c.backward()
+        # NOTE: recorded even inside the caller's no_grad, which would leave every δ at 0
+        with recording():
+            model.zero_grad()
+            c = loss_fn(model(xs), ys)
+            c.backward()
         cost = float(c.data)
     source = _source(model, sizes, xs, ys, loss_name if ys is not None else None, cost,
                      settings)

@@ -188,7 +188,8 @@ def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
         stop_at: nodes drawn without what lies below them, to draw a part of a graph (a
             node that is not in the graph stops nothing).
         color: ``"role"`` (inputs, parameters, constants, intermediates, output) or
-            ``"grad"``: fill by the size of the adjoint |v̄|, with a legend.
+            ``"grad"``: fill by the size of the adjoint |v̄|, with a legend (a folded group
+            by the largest inside it).
         size, dpi: Graphviz's ``size``, the largest drawing in inches, as ``"w,h"`` or
             ``(w, h)`` (a larger one is scaled down to fit, so that a PNG stays a bitmap of a
             readable size; None: no limit), and ``dpi``.
@@ -242,7 +243,10 @@ def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
     for v in order:
         for operand_id in {id(p) for p in operands(v)}:
             consumers[operand_id] = consumers.get(operand_id, 0) + 1
-    shade = _shades([adjoint(v) for v in order if v._op is not CONST]) if color == "grad" else None
+    # by |v̄| of what is drawn: a value node's own, a folded group's largest
+    drawn = ([adjoint(v) for v in order if v._op is not CONST and id(v) not in plan.box]
+             + [_box_adjoint(members, adjoint) for members in plan.members.values()])
+    shade = _shades(drawn) if color == "grad" else None
 
     # Clusters: every group that is drawn open, nested as the groups are.
     clusters: dict[int, Any] = {}
@@ -250,9 +254,9 @@ def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
 
     dot = graphviz.Digraph(name="autograd_mini",
                            graph_attr={"rankdir": rankdir,
-                                       "concentrate": "false" if plan.groups else "true"})
+                                       "concentrate": "true"})
     if size:
-        dot.attr(size=size if isinstance(size, str) else f"{size[0]:g},{size[1]:g}")
+        dot.attr(size=_size(size))
     if dpi:
         dot.attr(dpi=f"{dpi:g}")
     dot.attr("node", fontname="Helvetica", fontsize="11")
@@ -288,11 +292,14 @@ def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
                            else _group_lines(inside, adjoint))]
                 is_root = any(m is root for m in inside)
                 lit = highlight is not None and any(m is highlight for m in inside)
+                fill = (COLOURS["highlight"] if lit else shade(_box_adjoint(inside, adjoint))
+                        if shade is not None else COLOURS["output"] if is_root
+                        else COLOURS["group"])
                 home(plan.open_path(v)).node(
                     plan.box_name(box), _literal("\n".join(lines)), shape="box",
-                    style="filled,bold", peripheries="2",
-                    fillcolor=COLOURS["highlight"] if lit else COLOURS["output"] if is_root
-                    else COLOURS["group"], penwidth="2.5" if lit else "1")
+                    style="filled,bold", peripheries="2", fillcolor=fill,
+                    penwidth="2.5" if lit else "1",
+                    **({"fontcolor": "white"} if fill in _RAMP[-2:] else {}))
             continue
         graph = home(plan.open_path(v))
         name = names[key]
@@ -312,7 +319,7 @@ def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
         if wrt is not None:
             lines.append(f"tangent {_number(float(tangents.get(key, 0.0)))}")
         shares = None if partial is None else partial.get(key)
-        lines.append(_grad_line(known.get(key), shares))
+        lines.append(_grad_line(adjoint(v), shares))
         look = {"style": "filled,rounded", **(PARTIAL if shares is not None else ink)}
         graph.node(name, _literal("\n".join(lines)), shape="box", fillcolor=fill,
                    penwidth="2.5" if v is highlight else "1", **look)
@@ -331,7 +338,7 @@ def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
     for sub, parent in reversed(outer):  # innermost first, so that each is complete
         parent.subgraph(sub)
     if shade is not None:
-        _legend(dot, [adjoint(v) for v in order if v._op is not CONST], graphviz)
+        _legend(dot, drawn, graphviz)
     return str(dot.source)
 
 
@@ -381,6 +388,19 @@ def _edges(dot: Any, order: list[Value], plan: _Plan, names: Mapping[int, str],
             dot.edge(source, op_name, **attrs)
 
 
+def _size(size: str | tuple[float, float]) -> str:
+    """Graphviz's ``size`` from ``"w,h"`` or ``(w, h)``, in inches, both positive."""
+    parts: Any = size.split(",") if isinstance(size, str) else size
+    try:
+        w, h = (float(p) for p in parts)
+    except (TypeError, ValueError):
+        raise ValueError(f"size must be (width, height) in inches, or 'w,h', not {size!r}") \
+            from None
+    if not (w > 0 and h > 0 and math.isfinite(w) and math.isfinite(h)):
+        raise ValueError(f"size must be two positive numbers of inches, not {size!r}")
+    return f"{w:g},{h:g}"
+
+
 def _reach(root: Value, depth: int | None,
            stop_at: Iterable[Value]) -> tuple[list[Value], dict[int, int]]:
     """The nodes to draw, in topological order, and the cut ones: (node id → how many of its
@@ -389,6 +409,8 @@ def _reach(root: Value, depth: int | None,
     if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int)
                               or depth < 0):
         raise ValueError(f"depth must be a non-negative int or None, not {depth!r}")
+    if isinstance(stop_at, Value):
+        raise TypeError("stop_at must be a list of Values: to stop at one node v, pass [v]")
     stops = set()
     for v in stop_at:
         if not isinstance(v, Value):
@@ -504,7 +526,8 @@ def _fold(order: list[Value], root: Value, collapse: str | None, max_nodes: int)
     for level in levels[1:]:
         plan = _Plan(order, root, level)
         if plan.items <= max_nodes:
-            plan.note = (f"folded to {_kind_names(level, kinds)}: unfolded, the picture would "
+            asked = "unfolded" if collapse is None else f"with collapse={collapse!r}"
+            plan.note = (f"folded to {_kind_names(level, kinds)}: {asked}, the picture would "
                          f"have {first.items} nodes, more than max_nodes={max_nodes}")
             return plan
     coarsest = _Plan(order, root, levels[-1]).items if len(levels) > 1 else first.items
@@ -533,6 +556,13 @@ def _kind_names(level: frozenset[str], kinds: list[str]) -> str:
     """The coarsest kind folded, in the plural: "neurons", "layers"."""
     coarsest = max(level, key=kinds.index)
     return f"{coarsest}s"
+
+
+def _box_adjoint(nodes: list[Value], adjoint: Any) -> float | None:
+    """What colours a folded group by |v̄|: the largest adjoint inside it (None if none is
+    known)."""
+    known = [g for g in (adjoint(v) for v in nodes if v._op is not CONST) if g is not None]
+    return max(known, key=abs) if known else None
 
 
 def _group_lines(nodes: list[Value], adjoint: Any) -> list[str]:

@@ -423,3 +423,25 @@ def test_layout_columns_in_order(nin: int, nouts: list[int], with_y: bool) -> No
         assert place["loss"][0] > column_x[-1]
     if with_y and nouts[-1] == 1:  # the loss node level with the one output
         assert math.isclose(place["loss"][1], place[f"l{len(nouts)}n1"][1], abs_tol=1e-6)
+
+
+def test_the_diagram_is_right_inside_no_grad_and_checks_y_first() -> None:
+    from autograd_mini import no_grad
+    from autograd_mini.backprop import LayerParams, backprop
+
+    model = MLP(2, [3, 1], activation="tanh", seed=2)
+    with no_grad():
+        picture = model.draw([0.5, -1.0], [1.0])
+    layers = [LayerParams(W=[[w.data for w in n.w] for n in layer.neurons],
+                          b=[n.b.data for n in layer.neurons], activation=layer.activation)
+              for layer in model.layers]
+    _, grads = backprop(layers, [0.5, -1.0], [1.0], "squared_error")
+    for l_index, j, neuron in model.neurons():
+        assert neuron.z is not None
+        assert neuron.z.grad == pytest.approx(grads.delta[l_index - 1][j - 1], rel=1e-12)
+    assert "after backward" in repr(picture)
+    for p in model.parameters():
+        p.grad = 7.0
+    with pytest.raises(ValueError, match="has 1 outputs, but y has 2"):
+        model.draw([0.5, -1.0], [1.0, 0.0])
+    assert all(p.grad == 7.0 for p in model.parameters())  # refused before zero_grad

@@ -407,3 +407,33 @@ def test_backslashes_in_names_and_labels_are_shown_as_written() -> None:
     assert "t\\l" in texts
     assert "g\\G ends with \\" in texts
     assert any(t.endswith("x\\N") for t in texts)
+
+
+def test_folded_boxes_are_coloured_by_grad_and_captions_say_what_was_asked() -> None:
+    _, cost = network([3, 1])
+    source = to_dot(cost, collapse="layer", color="grad")
+    fills = re.findall(r'\tg\d+ \[label="[^"]*" fillcolor="([^"]+)"', source)
+    assert len(fills) == 2
+    assert COLOURS["group"] not in fills  # each box by the largest |v̄| inside it
+    ramp = ("#ffffcc", "#fed976", "#fd8d3c", "#e31a1c", "#800026")  # YlOrRd, small to large
+    assert all(fill in ramp for fill in fills)
+    _, cost = network([16, 16, 1])
+    caption = to_dot(cost, collapse="neuron", max_nodes=30)
+    assert "folded to layers: with collapse='neuron', the picture would have 41 nodes" in caption
+
+
+def test_stop_at_and_size_are_checked() -> None:
+    *_, f = trace_example()
+    with pytest.raises(TypeError, match=r"to stop at one node v, pass \[v\]"):
+        to_dot(f, stop_at=f)  # type: ignore[arg-type]
+    for bad in [(3,), (0, 4), "4", (float("inf"), 2)]:
+        with pytest.raises(ValueError, match="size must be"):
+            to_dot(f, size=bad)  # type: ignore[arg-type]
+    assert 'size="4,2.5"' in to_dot(f, size="4, 2.5")
+
+
+def test_draw_after_a_backward_pass_that_records_a_graph() -> None:
+    x = Value(3.0, label="x")
+    y = x ** 3
+    y.backward(create_graph=True)  # x.grad is the Value 3x² = 27
+    assert "grad 27" in to_dot(y)
