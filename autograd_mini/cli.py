@@ -297,6 +297,9 @@ def _trace(args: argparse.Namespace) -> None:
         path = getattr(args, option.lstrip("-"))
         if path is not None:
             _check_output(option, path)
+    if args.full and args.wrt is None:
+        raise UsageError("--full writes the zero terms of the tangent table, which needs "
+                         "--wrt NAME")
     at = _bindings(args.at)
     try:
         expression = parse(args.expression)
@@ -618,11 +621,12 @@ def _explain(args: argparse.Namespace) -> None:
 def _picture_options(command: argparse.ArgumentParser) -> None:
     """The options of a computation graph's picture, shared by trace and explain."""
     command.add_argument("--depth", type=_natural, metavar="N",
-                         help="draw only the nodes at most N edges above the result; what is "
-                         "cut below them is marked")
+                         help="in the --svg and --png pictures, draw only the nodes at most N "
+                         "edges above the result; what is cut below them is marked")
     command.add_argument("--color", choices=("role", "grad"), default="role",
-                         help="fill nodes by role (input, parameter, constant, output) or by "
-                         "the size of their adjoint |grad|, with a legend")
+                         help="in the --svg and --png pictures, fill nodes by role (input, "
+                         "parameter, constant, output) or by the size of their adjoint "
+                         "|grad|, with a legend")
     command.add_argument("--max-nodes", type=_positive_int, metavar="N",
                          help="draw graphs of up to N nodes; a larger one is folded where it "
                          "has groups, else refused (by default, above the library's limit)")

@@ -361,13 +361,19 @@ class StepThrough:
     nodes cannot move and the page grows with the graph.
 
     Options are those of :func:`to_dot`, plus ``renderer`` and ``timeout``. The widget
-    changes only the value nodes' adjoint lines, fills and partial marks: a picture coloured
-    by ``color="grad"`` keeps the first frame's colours, and a folded group its first text
-    (:attr:`frames` draws those right).
+    changes only the value nodes' adjoint lines, fills and partial marks, so it draws every
+    node with its role's colour: ``collapse=`` and ``color="grad"`` are refused, and so is a
+    graph that would have to be folded to fit ``max_nodes`` is refused with
+    :class:`~autograd_mini.viz.GraphTooLargeError`. :func:`backward_steps` (and
+    :attr:`frames`) draws those right, one picture per frame.
     """
 
     def __init__(self, root: Value, *, renderer: Renderer = "auto",
                  timeout: float = RENDER_TIMEOUT, **options: Any) -> None:
+        if options.get("collapse") is not None or options.get("color", "role") != "role":
+            raise ValueError("the step-through widget draws every node by its role; for "
+                             "folded or gradient-coloured frames, use backward_steps(root, "
+                             "collapse=..., color=...), one picture per frame")
         self.root = root
         self.renderer = renderer
         self.timeout = timeout
@@ -376,6 +382,8 @@ class StepThrough:
         frames = _sweep(t)
         self._seed = seed = {id(v): value for v, value, _ in frames[0][1]} if frames else {}
         #: the first frame's DOT, as the widget's picture shows it
+        # NOTE: never folded to fit max_nodes, since the widget cannot update a folded box
+        options = {**options, "fold": False}
         self.source = to_dot(root, adjoints=seed, highlight=frames[0][0] if frames else None,
                              **options)
         names = _node_names(t.nodes, t.index)

@@ -162,7 +162,8 @@ def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
            title: str | None = None, partial: Mapping[int, tuple[int, int]] | None = None,
            collapse: str | None = None, depth: int | None = None,
            stop_at: Iterable[Value] = (), color: Literal["role", "grad"] = "role",
-           size: str | tuple[float, float] | None = SIZE, dpi: float | None = None) -> str:
+           size: str | tuple[float, float] | None = SIZE, dpi: float | None = None,
+           fold: bool = True) -> str:
     """The graph below ``root`` as DOT source.
 
     Options:
@@ -190,6 +191,8 @@ def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
         color: ``"role"`` (inputs, parameters, constants, intermediates, output) or
             ``"grad"``: fill by the size of the adjoint |v̄|, with a legend (a folded group
             by the largest inside it).
+        fold: fold groups when the picture would have more than ``max_nodes`` nodes (the
+            default), or refuse such a picture (what the step-through widget needs).
         size, dpi: Graphviz's ``size``, the largest drawing in inches, as ``"w,h"`` or
             ``(w, h)`` (a larger one is scaled down to fit, so that a PNG stays a bitmap of a
             readable size; None: no limit), and ``dpi``.
@@ -224,7 +227,7 @@ def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
     if color not in ("role", "grad"):
         raise ValueError(f"color must be 'role' or 'grad', not {color!r}")
     order, cut = _reach(root, depth, stop_at)
-    plan = _fold(order, root, collapse, max_nodes)
+    plan = _fold(order, root, collapse, max_nodes, fold)
     _, index = wengert(root)
     params = {id(p) for p in parameters}
     # Before any backward pass the root's adjoint is 0: then no adjoint is known yet.
@@ -506,9 +509,10 @@ def _paths(order: list[Value]) -> dict[int, list[Group]]:
     return paths
 
 
-def _fold(order: list[Value], root: Value, collapse: str | None, max_nodes: int) -> _Plan:
+def _fold(order: list[Value], root: Value, collapse: str | None, max_nodes: int,
+          fold: bool = True) -> _Plan:
     """The finest folding at or beyond ``collapse`` whose picture has at most ``max_nodes``
-    nodes; see :func:`to_dot`."""
+    nodes (with ``fold`` False, ``collapse`` itself or nothing); see :func:`to_dot`."""
     kinds = _kinds(order)
     if collapse is not None and collapse not in kinds:
         known = ", ".join(repr(k) for k in kinds) if kinds else "none: it has no groups"
@@ -516,7 +520,7 @@ def _fold(order: list[Value], root: Value, collapse: str | None, max_nodes: int)
                          f"{known}); nn's modules make 'neuron' and 'layer' groups, "
                          "autograd_mini.group(...) makes your own")
     levels: list[frozenset[str]] = [frozenset() if collapse is None else frozenset({collapse})]
-    for k in range(len(kinds)):
+    for k in range(len(kinds) if fold else 0):
         level = levels[0] | frozenset(kinds[:k + 1])
         if level != levels[-1]:
             levels.append(level)

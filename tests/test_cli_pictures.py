@@ -105,3 +105,11 @@ def test_a_graph_too_large_names_the_command_line_options(capsys: pytest.Capture
     assert "--max-nodes 240" in err
     assert "stop_at" not in err
     assert not picture.exists()
+
+
+def test_full_without_wrt_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "trace", "x*x", "--at", "x=1", "--full")
+    assert code == 2
+    assert "--full" in err
+    assert "--wrt" in err
+    assert out == ""

@@ -493,3 +493,19 @@ def test_the_page_shows_the_hand_worked_marks_in_a_browser(tmp_path: Path) -> No
     assert seen["otherAfter"] == seen["other"]
     assert seen["other"]["slider"] == 0
     assert seen["other"]["nodes"]["v0"]["grad"] == "grad not yet computed"
+
+
+def test_the_widget_refuses_what_it_could_not_update() -> None:
+    from autograd_mini.losses import squared_error
+    from autograd_mini.nn import MLP
+    from autograd_mini.viz import GraphTooLargeError
+
+    model = MLP(2, [3, 1])
+    cost = squared_error(model([0.5, -1.0]), [1.0])
+    for options in ({"collapse": "neuron"}, {"color": "grad"}):
+        with pytest.raises(ValueError, match="use backward_steps"):
+            step_through(cost, **options)
+    # 28 nodes: above max_nodes=20 the widget is refused rather than folded
+    with pytest.raises(GraphTooLargeError, match="28 nodes, more than max_nodes=20"):
+        step_through(cost, max_nodes=20)
+    assert "folded to" in backward_steps(cost, max_nodes=20)[0].source
