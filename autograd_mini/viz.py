@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html
 import importlib.util
+import itertools
 import math
 import os
 import shutil
@@ -338,6 +339,19 @@ def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
                        shape="plaintext", fontcolor="#777777", fontsize="9")
             dot.edge(f"{name}_cut", op_name, style="dashed", color="#999999")
     _edges(dot, order, plan, names, consumers, rankdir, edge_labels, cut, graphviz)
+    columns = plan.columns()
+    for key, boxes in columns.items():
+        # NOTE: the folded groups side by side in one open group (a layer's neurons) keep
+        # the order they were built in, neuron 1 first: one rank, an invisible edge between
+        # neighbours (which Graphviz places head above tail across LR), and little crossing
+        # minimisation (mclimit), which inside a cluster would otherwise rotate the column.
+        chain = boxes[::-1] if rankdir in ("LR", "RL") else boxes
+        with clusters[key].subgraph() as column:
+            column.attr(rank="same")
+            for upper, lower in itertools.pairwise(chain):
+                column.edge(plan.box_name(upper), plan.box_name(lower), style="invis")
+    if columns:
+        dot.attr(mclimit="0.01")
     for sub, parent in reversed(outer):  # innermost first, so that each is complete
         parent.subgraph(sub)
     if shade is not None:
@@ -477,6 +491,18 @@ class _Plan:
         path = self._paths.get(id(v), [])
         box = self.box.get(id(v))
         return path[:path.index(box)] if box is not None else path
+
+    def columns(self) -> dict[int, list[Group]]:
+        """The folded groups directly inside each open group (by its id), in the order they
+        were met, where there are two or more."""
+        inside: dict[int, list[Group]] = {}
+        for members in self.members.values():
+            path = self._paths[id(members[0])]
+            box = self.box[id(members[0])]
+            k = path.index(box)
+            if k > 0:
+                inside.setdefault(id(path[k - 1]), []).append(box)
+        return {key: boxes for key, boxes in inside.items() if len(boxes) > 1}
 
     def box_name(self, box: Group) -> str:
         return f"g{self.groups[id(box)]}"

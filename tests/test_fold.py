@@ -437,3 +437,23 @@ def test_draw_after_a_backward_pass_that_records_a_graph() -> None:
     y = x ** 3
     y.backward(create_graph=True)  # x.grad is the Value 3x² = 27
     assert "grad 27" in to_dot(y)
+
+
+@pytest.mark.parametrize("rankdir", ["LR", "TB", "RL", "BT"])
+def test_a_layers_folded_neurons_are_drawn_in_order(rankdir: str) -> None:
+    pytest.importorskip("pygraphviz")
+    from autograd_mini.viz import render
+
+    _, cost = network([5, 4, 1])
+    source = to_dot(cost, collapse="neuron", rankdir=rankdir)  # type: ignore[arg-type]
+    names = dict(re.findall(r'\t\t(g\d+) \[label="(neuron \d+ of layer \d+)', source))
+    svg = render(source, "svg").decode()
+    across = 1 if rankdir in ("LR", "RL") else 0  # the axis along a column: y, or x
+    place: dict[str, float] = {}
+    for name, points in re.findall(
+            r'<title>(g\d+)</title>\s*<polygon[^>]*points="([^"]+)"', svg):
+        if name in names:
+            place[names[name]] = min(float(p.split(",")[across]) for p in points.split())
+    for layer, size in ((1, 5), (2, 4)):
+        column = [place[f"neuron {j} of layer {layer}"] for j in range(1, size + 1)]
+        assert column == sorted(column), (layer, column)  # neuron 1 first, top or left
