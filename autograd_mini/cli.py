@@ -297,6 +297,7 @@ def _trace(args: argparse.Namespace) -> None:
         path = getattr(args, option.lstrip("-"))
         if path is not None:
             _check_output(option, path)
+    _check_picture_options(args)
     if args.full and args.wrt is None:
         raise UsageError("--full writes the zero terms of the tangent table, which needs "
                          "--wrt NAME")
@@ -588,6 +589,7 @@ def _explain(args: argparse.Namespace) -> None:
     from . import nn
     from .report import explain
 
+    _check_picture_options(args)
     for option in ("--svg", "--png", "--diagram"):  # before any work, not after it
         path = getattr(args, option.lstrip("-"))
         if path is not None:
@@ -616,6 +618,18 @@ def _explain(args: argparse.Namespace) -> None:
 
 
 # -- the command line --------------------------------------------------------------------------
+
+
+def _check_picture_options(args: argparse.Namespace) -> None:
+    """Refuse an option that shapes the --svg and --png pictures when neither is asked for:
+    it would do nothing, and silently."""
+    if args.svg is not None or args.png is not None:
+        return
+    given = [option for option, on in (
+        ("--collapse", getattr(args, "collapse", None) is not None),
+        ("--depth", args.depth is not None), ("--color", args.color != "role")) if on]
+    if given:
+        raise UsageError(f"{given[0]} shapes the --svg and --png pictures; add one of them")
 
 
 def _picture_options(command: argparse.ArgumentParser) -> None:

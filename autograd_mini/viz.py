@@ -870,11 +870,16 @@ class GraphView(Picture):
         super().__init__(to_dot(root, **options), renderer=renderer, timeout=timeout)
         self.root = root
         self.options = options
+        drawn, _ = _reach(root, options.get("depth"), options.get("stop_at", ()))
+        #: what the caption says when the picture was folded to fit ``max_nodes``, or None
+        self.folded = _fold(drawn, root, options.get("collapse"),
+                            options.get("max_nodes", MAX_NODES), options.get("fold", True)).note
 
     def _summary(self) -> str:
         order = topological_order(self.root)
         ops = sum(1 for v in order if v._op.arity)
-        return f"<GraphView of {len(order)} nodes, {ops} ops: {self.root!r}>"
+        folded = "" if self.folded is None else f", {self.folded.split(':')[0]}"
+        return f"<GraphView of {len(order)} nodes, {ops} ops{folded}: {self.root!r}>"
 
 
 def _role(v: Value, root: Value, params: set[int]) -> str:

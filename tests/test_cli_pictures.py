@@ -113,3 +113,16 @@ def test_full_without_wrt_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -
     assert "--full" in err
     assert "--wrt" in err
     assert out == ""
+
+
+@pytest.mark.parametrize("argv", [
+    ["trace", "x*x", "--at", "x=1", "--depth", "1"],
+    ["trace", "x*x", "--at", "x=1", "--color", "grad"],
+    ["explain", "--collapse", "neuron"],
+])
+def test_a_picture_option_without_a_picture_is_a_usage_error(
+        capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert "shapes the --svg and --png pictures" in err
+    assert out == ""

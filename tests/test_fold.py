@@ -457,3 +457,10 @@ def test_a_layers_folded_neurons_are_drawn_in_order(rankdir: str) -> None:
     for layer, size in ((1, 5), (2, 4)):
         column = [place[f"neuron {j} of layer {layer}"] for j in range(1, size + 1)]
         assert column == sorted(column), (layer, column)  # neuron 1 first, top or left
+
+
+def test_a_folded_pictures_text_says_it_is_folded() -> None:
+    _, cost = network([16, 16, 1])
+    assert "410 nodes, 68 ops, folded to neurons:" in repr(draw(cost))
+    _, small = network([3, 1])
+    assert "folded" not in repr(draw(small))
