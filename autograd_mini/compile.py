@@ -9,8 +9,9 @@ is as fast as Python arithmetic gets: the hand-written backprop of the same grap
 
 The contract, as with ``jax.jit``: the trace is valid while ``f``'s Python control flow does not
 depend on the values. relu, abs and the other kinks are ops, not control flow, so they compile.
-A Value used as a Python ``bool`` while tracing is refused with :class:`CompileError`; code
-that reads ``.data`` to decide what to compute cannot be detected, and its choice at the
+A Value used as a Python ``bool`` or compared (``<``, ``max(v, w)``, ``sorted``) while
+tracing is refused with :class:`CompileError`; code that reads ``.data`` to decide what to
+compute cannot be detected, and its choice at the
 example point is what is compiled. Values that ``f`` reads but does not take as arguments
 (closed-over parameters, say) are compiled as constants.
 
@@ -44,13 +45,10 @@ from typing import Any
 
 from ._graph import operands, reverse_edges, topological_order
 from .engine import Value, compiling
-from .errors import DomainError
-from .rules import CODE_HELPERS, CONST, INPUT, RULES, VARIADIC, Rule
+from .errors import CompileError, DomainError
+from .rules import CODE_HELPERS, CONST, INPUT, RULES, STRONG_ZERO, VARIADIC, Rule
 
 __all__ = ["CompileError", "Compiled", "compile"]
-
-class CompileError(ValueError):
-    """The function cannot be written as one straight-line trace."""
 
 
 def _literal(x: float) -> str:
@@ -96,7 +94,8 @@ def _namespace(order: Sequence[Value], keys: dict[int, str]) -> dict[str, Any]:
     (``_p_NAME``, for code templates), and, for each rule of the graph itself, its primal with
     the domain check (``_f_KEY``) and its partials (``_dI_KEY``, or ``_d_KEY`` for a variadic
     rule); then the few helpers the templates may use."""
-    helpers: dict[str, Any] = {"_sum": sum, "abs": abs, "_inf": math.inf, "_nan": math.nan}
+    helpers: dict[str, Any] = {"_sum": sum, "abs": abs, "_inf": math.inf, "_nan": math.nan,
+                               "_zero": STRONG_ZERO}
     space: dict[str, Any] = {"__builtins__": {}, **{k: helpers[k] for k in CODE_HELPERS}}
     for name, rule in RULES.items():
         space[f"_p_{name}"] = rule.primal
@@ -171,13 +170,8 @@ def compile(f: Callable[..., Any],
             inputs.append(x)
         else:
             inputs.append(Value(float(x)))
-    try:
-        with compiling():
-            out = f(*inputs)
-    except TypeError as error:
-        if "used as a Python bool" in str(error):
-            raise CompileError(str(error)) from None
-        raise
+    with compiling():  # a branch on a Value raises CompileError (Value.__bool__, __lt__, …)
+        out = f(*inputs)
     if not isinstance(out, Value):
         raise CompileError(f"compile needs f to return a Value, not {type(out).__name__}")
     order = topological_order(out)
@@ -210,6 +204,8 @@ def compile(f: Callable[..., Any],
             consumer, args = v, [names[id(q)] for q in operands(v)]
         g = grads[id(v)]
         partial = _partial_code(v._op, keys[id(v._op)], args, names[id(v)], i)
+        if partial == "_zero":  # the strong zero: the edge carries nothing (stop_gradient)
+            continue
         term = g if partial == "1.0" else (f"-{g}" if partial == "-1.0"
                                             else f"{g} * ({partial})")
         target = grads.get(id(p))

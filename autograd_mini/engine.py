@@ -18,6 +18,7 @@ Why the node looks the way it does:
 
 from __future__ import annotations
 
+import copy
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Union, cast
 
 from . import _graph
 from .cost import charge, counting
-from .errors import DomainError
+from .errors import CompileError, DomainError
 from .rules import (
     ABS,
     ADD,
@@ -93,11 +94,19 @@ def no_grad() -> Iterator[None]:
     loops use it. The switch lives in a :class:`contextvars.ContextVar`, so one thread (or one
     asyncio task) turning it off does not affect another. Also usable as a decorator.
 
+    Such a leaf serves as an input of later graphs (it collects a gradient like any input),
+    but ``backward()`` on the leaf itself raises: it was computed, and its graph was not
+    recorded, so a silent ∂y/∂y = 1 would hide that nothing below it can be reached.
+
     >>> x = Value(3.0)
     >>> with no_grad():
     ...     y = x * x
     >>> y.op is None
     True
+    >>> y.backward()  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    RuntimeError: backward() on a Value computed under no_grad(): no graph was recorded, ...
     """
     token = _grad_enabled.set(False)
     try:
@@ -229,6 +238,25 @@ def compiling() -> Iterator[None]:
         _compiling.reset(token)
 
 
+class _NoGraph:
+    """The type of :data:`_NO_GRAPH`."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<computed under no_grad>"
+
+    def __reduce__(self) -> str:
+        return "_NO_GRAPH"  # pickled and copied as the one object it is
+
+
+#: What the ``_b`` slot of a leaf computed under :func:`no_grad` holds, so that ``backward()``
+#: can tell it from an input the user made (``_b`` is None there). NOTE: a leaf has no
+#: operands, so nothing else reads its ``_b`` (the pass journal uses ``_a`` and ``_n``); the
+#: leaf is an INPUT in every other respect, and costs no extra slot.
+_NO_GRAPH = _NoGraph()
+
+
 class Value:
     """A scalar node in a computation graph.
 
@@ -247,6 +275,29 @@ class Value:
     NaN and ±inf are valid data. Overflow gives ±inf, as IEEE 754 does (``Value(1000.0).exp()``
     is ``inf``); ``sin(inf)`` gives ``nan``. Inputs outside an op's domain raise
     :class:`DomainError`.
+
+    In Python a Value behaves as its number where that keeps the graph honest:
+
+    * ``f"{loss:.4f}"`` formats ``data`` (an empty format spec gives the repr, as ``str``);
+    * ``<``, ``<=``, ``>``, ``>=`` compare ``data`` with a Value or a number and give a bool,
+      so ``max(v, w)`` is the larger Value itself and its gradient flows there; ``sorted``
+      works; ``bool(v)`` is ``v.data != 0``, as for a float (and a 0-d tensor);
+    * ``float(v)``, ``int(v)`` and ``round(v)`` raise a TypeError that says what to use, since
+      a float has no graph: ``math.sin(v)`` calls ``float(v)`` and would silently drop it.
+
+    NOTE: ``==`` and ``!=`` stay identity, and a Value is hashable by identity. The graph
+    walks key their tables by node, users key dicts by Values (a parameter's optimiser state,
+    a trace's ``wrt``), and two different nodes with equal data are different variables:
+    ``x == y`` by data would make them one key, or make Values unhashable.
+
+    >>> a, b = Value(2.0, label="a"), Value(5.0, label="b")
+    >>> m = max(a, b)
+    >>> m is b, a < b, a < 3, f"{a * b:.2f}", a == Value(2.0)
+    (True, True, True, '10.00', False)
+
+    While :func:`autograd_mini.compile.compile` traces, a comparison or a bool of a Value
+    would freeze one branch into the trace, so it raises
+    :class:`~autograd_mini.compile.CompileError`; ops such as maximum, relu and abs compile.
     """
 
     __slots__ = ("_a", "_b", "_g", "_n", "_op", "data", "grad", "label")
@@ -340,13 +391,53 @@ class Value:
     def __rpow__(self, other: Operand) -> Value:  # other ** self
         return _binary(POW, other, self)
 
+    # -- Python's protocols ---------------------------------------------------------------------
+
     def __bool__(self) -> bool:
-        # NOTE: outside compile a Value is true, as any object; while compile traces, a branch
-        # on a Value would freeze one path into the trace, so it is refused.
+        # NOTE: as a float is, and as PyTorch's and JAX's scalars are outside a trace: true
+        # unless data is 0 (nan is true). While compile traces, a branch on a Value would
+        # freeze one path into the trace, so it is refused.
         if _compiling.get():
-            raise TypeError("a Value was used as a Python bool while compiling: the trace "
-                            "would hold one branch only; use an op (relu, abs) instead")
-        return True
+            raise CompileError("a Value was used as a Python bool while compiling: the trace "
+                               "would hold one branch only; use an op (relu, abs) instead")
+        return self.data != 0.0
+
+    def __lt__(self, other: Operand) -> bool:
+        y = _compared(self, other, "<")
+        return NotImplemented if y is None else self.data < y
+
+    def __le__(self, other: Operand) -> bool:
+        y = _compared(self, other, "<=")
+        return NotImplemented if y is None else self.data <= y
+
+    def __gt__(self, other: Operand) -> bool:
+        y = _compared(self, other, ">")
+        return NotImplemented if y is None else self.data > y
+
+    def __ge__(self, other: Operand) -> bool:
+        y = _compared(self, other, ">=")
+        return NotImplemented if y is None else self.data >= y
+
+    # NOTE: ``==`` is not defined here, on purpose: it stays object identity, so that Values
+    # stay hashable dict keys (see the class docstring).
+
+    def __format__(self, spec: str) -> str:
+        """``format(v, ".4f")`` formats ``v.data``; an empty spec gives ``str(v)``."""
+        return str(self) if not spec else format(self.data, spec)
+
+    if not TYPE_CHECKING:
+        # NOTE: defined for their messages only, and hidden from type checkers, which then
+        # keep reporting float(v) and math.sin(v) as the errors they are.
+        def __float__(self):
+            raise TypeError(_NOT_A_NUMBER.format(call="float(v)", use="v.data"))
+
+        def __int__(self):
+            raise TypeError(_NOT_A_NUMBER.format(call="int(v)", use="int(v.data)"))
+
+        def __round__(self, ndigits=None):
+            raise TypeError(
+                "round(v): a Value is a node of a graph, not a number, and a rounded number "
+                "has no graph; use round(v.data, 2) for the number, or f'{v:.2f}' to show it")
 
     def __neg__(self) -> Value:
         return _unary(NEG, self)
@@ -364,6 +455,73 @@ class Value:
 
     if TYPE_CHECKING:
         def __getattr__(self, name: str) -> Callable[..., Value]: ...
+
+    def detach(self) -> Value:
+        """A new input with this node's data and label and no history, as PyTorch's detach:
+        what is computed from it does not reach this node's graph. The copy is a leaf of its
+        own, outside any group, with ``grad`` 0.0; ``backward()`` on it gives it 1.
+
+        >>> x = Value(3.0, label="x")
+        >>> y = x * x
+        >>> y.label = "y"
+        >>> c = y.detach()                # an input of its own: 9, labelled y
+        >>> z = c * x                     # 9x, with the 9 held fixed
+        >>> z.backward()
+        >>> x.grad, c.grad, c.op, c.label  # ∂z/∂x = c = 9, ∂z/∂c = x = 3
+        (9.0, 3.0, None, 'y')
+
+        To keep a node in traces and pictures while stopping its gradient, use
+        :func:`autograd_mini.stop_gradient` instead.
+        """
+        v = _node(INPUT, self.data, None, None)
+        v.label = self.label
+        return v
+
+    # -- pickling and copying ------------------------------------------------------------------
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        """How pickle writes a node: its rule by name, its data, operands, grad, label and
+        group; see :func:`_flat_pickle` for why the first node met writes its whole graph."""
+        return _flat_pickle(self)
+
+    def __copy__(self) -> Value:
+        """A new node of the same rule on the same operands, with the same data, grad, label
+        and group."""
+        v = _node(self._op, self.data, *_operand_slots(self))
+        v.grad = self.grad
+        v.label = self.label
+        g = getattr(self, "_g", None)
+        if g is not None:
+            v._g = g
+        return v
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        """An independent copy of the graph below this node: every node is new, rules are
+        shared (they are the table's rows), and grads that are Values are copied with their
+        graphs. Iterative, so any depth copies."""
+        order = _graph.topological_order(self)
+        made = []
+        for node in order:  # operands first, so each node's operands are already copied
+            if id(node) in memo:
+                continue
+            a, b = _operand_slots(node)
+            if node._op.arity < 0:
+                a = tuple(memo[id(p)] for p in a)
+            elif node._op.arity:
+                a = memo[id(a)]
+                b = None if b is None else memo[id(b)]
+            new = _node(node._op, node.data, a, b)
+            new.label = node.label
+            memo[id(node)] = new
+            made.append((node, new))
+        for node, new in made:  # then what may refer to any node: grads, and the groups
+            grad = node.grad
+            new.grad = 0.0 if type(grad) is _Mark else copy.deepcopy(grad, memo)
+            g = getattr(node, "_g", None)
+            if g is not None:
+                new._g = copy.deepcopy(g, memo)
+        result: Value = memo[id(self)]
+        return result
 
     @staticmethod
     def apply_rule(rule: Rule, *operands: Operand, **named: Operand) -> Value:
@@ -409,6 +567,11 @@ class Value:
         on a 10,000-step tanh chain (``make bench``, docs/benchmarks.md).
         """
         seed = to_float(seed, "backward seed")
+        if self._b is _NO_GRAPH:
+            raise RuntimeError(
+                "backward() on a Value computed under no_grad(): no graph was recorded, so "
+                "nothing below it can get a gradient. Compute it outside no_grad(), or call "
+                ".detach() on it for an input of its own")
         if create_graph:
             self._backward_on_values(seed)
             return
@@ -425,9 +588,11 @@ class Value:
             mark = _Mark()
             _running = (mark, threading.get_ident())
             try:
-                _count_consumers(self, mark)
+                held = _count_consumers(self, mark)
                 self.grad = seed
                 _reverse_pass(self)
+                if held:
+                    _add_to_held_grads(held)
             except BaseException:
                 _restore_inputs(self, mark)
                 raise
@@ -536,6 +701,31 @@ def _operand(x: Any) -> Value | None:
     return None
 
 
+def _compared(v: Value, other: Any, symbol: str) -> Any:
+    """What a comparison of ``v`` reads on the other side: a Value's data, or the number
+    itself (so that a Fraction compares exactly); None for anything else, so that the
+    comparison returns NotImplemented and Python raises its usual TypeError."""
+    if _compiling.get():
+        raise CompileError(f"a Value was compared ({symbol}) while compiling: the trace would "
+                           "hold one branch only; use an op (maximum, minimum, relu, abs) "
+                           "instead")
+    t = type(other)
+    if t is float or t is int:
+        return other
+    if isinstance(other, Value):
+        return other.data
+    if isinstance(other, Real) and t is not bool:
+        return other
+    return None
+
+
+_NOT_A_NUMBER = (
+    "{call}: a Value is a node of a graph, not a number, and a number has no graph to "
+    "differentiate; use {use} for its value. A math function such as math.sin(v) calls "
+    "float(v): use the Value's own method, v.sin() (or v.exp(), v.log(), …), which keeps the "
+    "graph")
+
+
 def as_value(x: Any, what: str) -> Value:
     """``x`` itself for a Value, a constant node for a number, else a TypeError naming
     ``what``."""
@@ -543,6 +733,68 @@ def as_value(x: Any, what: str) -> Value:
     if v is None:
         raise TypeError(f"{what} must be Values or numbers, not {type(x).__name__}")
     return v
+
+
+# ---------------------------------------------------------------------------------------------
+# Pickling a graph
+# ---------------------------------------------------------------------------------------------
+
+#: Per thread, the nodes that a graph being pickled has still to write, by id, each to the id
+#: of the node whose pickling listed it.
+_pickling = threading.local()
+
+
+def _flat_pickle(v: Value) -> tuple[Any, ...]:
+    """The reduce value of ``v`` for pickle.
+
+    A node is written as ``_unpickled_node(rule, data, a, b)`` and then its state (grad,
+    label, group): operands before the node, grads after it, since a grad may refer back to
+    the node (``x.grad`` after ``create_graph`` holds x), which pickle can only do through a
+    state. Rules are written by name (:meth:`~autograd_mini.rules.Rule.__reduce__`).
+
+    NOTE: written as it is, pickle would recurse once per level of the graph and fail on a
+    deep one. So the first node that a pickling meets writes its whole graph first, as one
+    tuple in topological order, and the node is its last entry: each entry's operands are
+    then already written, and pickle writes a reference to them instead of recursing. Each
+    entry, met again as an element of that tuple, is written plainly and struck off; a node
+    that the tuple lists but that the pickling had written already, or one left by a
+    pickling that failed, is only ever written plainly, which is correct, just recursive.
+    """
+    pending: dict[int, int] = _pickling.__dict__.setdefault("pending", {})
+    key = id(v)
+    listed_by = pending.pop(key, None)
+    if listed_by is None:
+        order = _graph.topological_order(v)
+        if len(order) > 1:
+            for node in order:
+                pending[id(node)] = key
+            return (_last, (tuple(order),))
+    elif listed_by == key:  # the last entry of its own tuple: the whole graph is written
+        for k in [k for k, by in pending.items() if by == key]:
+            del pending[k]
+    a, b = _operand_slots(v)
+    state: dict[str, Any] = {"grad": 0.0 if type(v.grad) is _Mark else v.grad}
+    if v.label is not None:
+        state["label"] = v.label
+    g = getattr(v, "_g", None)
+    if g is not None:
+        state["_g"] = g
+    return (_unpickled_node, (v._op, v.data, a, b), (None, state))
+
+
+def _operand_slots(v: Value) -> tuple[Any, Any]:
+    """``_a`` and ``_b`` as the node's own: an input's journal of the last pass left out."""
+    if not v._op.arity:
+        return None, (_NO_GRAPH if v._b is _NO_GRAPH else None)
+    return v._a, v._b
+
+
+def _unpickled_node(rule: Rule, data: float, a: Any, b: Any) -> Value:
+    return _node(rule, data, a, b)
+
+
+def _last(nodes: tuple[Value, ...]) -> Value:
+    return nodes[-1]
 
 
 # What a binary operator returns for an operand type it does not handle, so that Python can try
@@ -570,7 +822,7 @@ def _binary(rule: Rule, a: Any, b: Any) -> Value:
         return _node(rule, rule.primal(x, y), a, b)
     if g:
         return _grouped(rule, rule.primal(x, y), a, b, g)
-    return _node(INPUT, rule.primal(x, y), None, None)
+    return _node(INPUT, rule.primal(x, y), None, _NO_GRAPH)
 
 
 def _unary(rule: Rule, a: Value) -> Value:
@@ -584,7 +836,7 @@ def _unary(rule: Rule, a: Value) -> Value:
         return _node(rule, rule.primal(x), a, None)
     if g:
         return _grouped(rule, rule.primal(x), a, None, g)
-    return _node(INPUT, rule.primal(x), None, None)
+    return _node(INPUT, rule.primal(x), None, _NO_GRAPH)
 
 
 def apply_rule(rule: Rule, *operands: Operand, **named: Operand) -> Value:
@@ -643,7 +895,7 @@ def _variadic(rule: Rule, operands: Sequence[Any]) -> Value:
         return _node(rule, out, args, None)
     if g:
         return _grouped(rule, out, args, None, g)
-    return _node(INPUT, out, None, None)
+    return _node(INPUT, out, None, _NO_GRAPH)
 
 
 def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand = 0.0) -> Value:
@@ -781,7 +1033,7 @@ class _Mark(float):
     __slots__ = ()
 
 
-def _count_consumers(root: Value, mark: _Mark) -> None:
+def _count_consumers(root: Value, mark: _Mark) -> list[Value]:
     """First half of Kahn's algorithm: ``_n`` of every interior node below ``root`` becomes the
     number of edges that lead into it from nodes above, and its adjoint starts at ``mark``.
 
@@ -791,10 +1043,16 @@ def _count_consumers(root: Value, mark: _Mark) -> None:
     the ``grad`` it had before, so that :func:`_restore_inputs` can undo an interrupted pass.
     An input has no operands, so nothing else reads these slots. Constants are journaled
     alike (they are never written): one test per edge is cheaper than telling them apart.
+
+    Returns the inputs whose ``grad`` is a Value (left by ``create_graph=True``): the pass
+    holds it in the journal and starts them at 0.0, so that its loop meets floats only, and
+    :func:`_add_to_held_grads` adds the pass's floats to the Values at the end.
     """
     stack = [root]
     pop = stack.pop
     push = stack.append
+    held: list[Value] = []
+    value = Value
     # NOTE: the step per operand is written out in each branch, as in _reverse_pass: it runs
     # once per edge, and a helper call or a tuple of operands would cost more than the step.
     while stack:
@@ -813,6 +1071,9 @@ def _count_consumers(root: Value, mark: _Mark) -> None:
                 elif a._a is not mark:  # an input or a constant: journal its grad
                     a._n = a.grad
                     a._a = mark
+                    if type(a._n) is value:
+                        a.grad = 0.0
+                        held.append(a)
             continue
         a = v._a
         op = a._op
@@ -826,6 +1087,9 @@ def _count_consumers(root: Value, mark: _Mark) -> None:
         elif a._a is not mark:  # an input or a constant: journal its grad
             a._n = a.grad
             a._a = mark
+            if type(a._n) is value:
+                a.grad = 0.0
+                held.append(a)
         if arity == 2:
             b = v._b
             op = b._op
@@ -839,6 +1103,21 @@ def _count_consumers(root: Value, mark: _Mark) -> None:
             elif b._a is not mark:
                 b._n = b.grad
                 b._a = mark
+                if type(b._n) is value:
+                    b.grad = 0.0
+                    held.append(b)
+    return held
+
+
+def _add_to_held_grads(held: list[Value]) -> None:
+    """``grad = old + this pass's float`` for the inputs whose grad was a Value, ``old``, when
+    the pass began (see :func:`_count_consumers`). The sum is recorded even inside no_grad,
+    so that the grad stays a function of the inputs that can be differentiated again, as a
+    ``create_graph`` pass leaves it. NOTE: the pass's own loop therefore never adds to, or
+    tests the truth of, a Value."""
+    with recording():
+        for a in held:
+            a.grad = a._n + a.grad
 
 
 def _undo(old: list[tuple[Value, Any]]) -> None:
@@ -876,7 +1155,10 @@ def _reverse_pass(root: Value) -> None:
 
     NOTE: a node's first share is assigned, not added to 0.0, and a share through a partial of
     exactly 1 is the consumer's own adjoint object: one float operation less per edge, and no
-    new float at all for the nodes of a sum (floats are immutable, so sharing is safe).
+    new float at all for the nodes of a sum (floats are immutable, so sharing is safe). An
+    input's first share goes through ``float``, which returns a float as it is: an adjoint
+    below a stop_gradient is :data:`~autograd_mini.rules.STRONG_ZERO` (so that an infinite
+    partial there gives 0, not nan), and an input's grad is a plain float all the same.
 
     The step per operand is written out in each branch on purpose: this loop runs once per
     edge of the graph, and a helper call there would cost more than the step itself."""
@@ -897,49 +1179,65 @@ def _reverse_pass(root: Value) -> None:
             op = a._op
             if op is not CONST:
                 dp = d[0](x, y, out)
-                if a.grad:
-                    a.grad += g * dp
-                else:
-                    a.grad = g if dp == 1.0 else g * dp
                 if op.arity:
+                    if a.grad:
+                        a.grad += g * dp
+                    else:
+                        a.grad = g if dp == 1.0 else g * dp
                     a._n -= 1
                     if not a._n:
                         push(a)
+                elif a.grad:
+                    a.grad += g * dp
+                else:
+                    a.grad = float(g if dp == 1.0 else g * dp)
             op = b._op
             if op is not CONST:
                 dp = d[1](x, y, out)
-                if b.grad:
-                    b.grad += g * dp
-                else:
-                    b.grad = g if dp == 1.0 else g * dp
                 if op.arity:
+                    if b.grad:
+                        b.grad += g * dp
+                    else:
+                        b.grad = g if dp == 1.0 else g * dp
                     b._n -= 1
                     if not b._n:
                         push(b)
+                elif b.grad:
+                    b.grad += g * dp
+                else:
+                    b.grad = float(g if dp == 1.0 else g * dp)
         elif rule.arity == 1:
             op = a._op
             if op is not CONST:
                 dp = d[0](a.data, v.data)
-                if a.grad:
-                    a.grad += g * dp
-                else:
-                    a.grad = g if dp == 1.0 else g * dp
                 if op.arity:
+                    if a.grad:
+                        a.grad += g * dp
+                    else:
+                        a.grad = g if dp == 1.0 else g * dp
                     a._n -= 1
                     if not a._n:
                         push(a)
+                elif a.grad:
+                    a.grad += g * dp
+                else:
+                    a.grad = float(g if dp == 1.0 else g * dp)
         else:  # variadic: all partials at once, then the same step for every operand
             for p, dp in zip(a, d[0](list(map(_data, a)), v.data)):  # noqa: B905 (hot loop)
                 op = p._op
                 if op is not CONST:
-                    if p.grad:
-                        p.grad += g * dp
-                    else:
-                        p.grad = g if dp == 1.0 else g * dp
                     if op.arity:
+                        if p.grad:
+                            p.grad += g * dp
+                        else:
+                            p.grad = g if dp == 1.0 else g * dp
                         p._n -= 1
                         if not p._n:
                             push(p)
+                    elif p.grad:
+                        p.grad += g * dp
+                    else:
+                        p.grad = float(g if dp == 1.0 else g * dp)
 
 
 

@@ -1,4 +1,5 @@
-"""The error for an op applied outside its domain, and how its message is written.
+"""The errors that more than one layer raises: :class:`DomainError`, for an op applied
+outside its domain, and how its message is written; and :class:`CompileError`.
 
 This is the bottom layer: it imports nothing from the package. A node is recognised by duck
 typing (``data``, ``label`` and ``rule``), so the same error serves the engine, which meets
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["DomainError"]
+__all__ = ["CompileError", "DomainError"]
 
 #: Names for operands that have no label, in order, skipping any that a label already uses.
 _FREE_NAMES = ("x", "y", "u", "w", "p", "q")
@@ -48,6 +49,16 @@ class DomainError(ValueError):
         )
         where = f" with {bindings}" if bindings else ""
         super().__init__(f"{rule.name}: {reason}: {expression}{where}")
+
+
+class CompileError(ValueError):
+    """The function cannot be written as one straight-line trace
+    (:func:`autograd_mini.compile.compile`).
+
+    It lives here, below the engine, because the engine raises it too: a Value used as a
+    Python bool or compared while compile traces would freeze one branch into the trace. The
+    engine cannot import the compile module, which sits above it.
+    """
 
 
 def _data(v: Any) -> float:

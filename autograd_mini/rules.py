@@ -48,6 +48,7 @@ import ast
 import keyword
 import math
 import operator
+import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from numbers import Real
@@ -56,8 +57,8 @@ from typing import Any
 from .errors import DomainError
 
 __all__ = [
-    "CONST", "INPUT", "RULES", "VARIADIC", "Primitive", "Rule", "cos", "divide", "erf", "exp",
-    "log", "primal", "primitive", "sigmoid", "sin",
+    "CONST", "INPUT", "RULES", "STRONG_ZERO", "VARIADIC", "Primitive", "Rule", "cos", "divide",
+    "erf", "exp", "log", "primal", "primitive", "sigmoid", "sin",
 ]
 
 _INF = math.inf
@@ -69,6 +70,43 @@ VARIADIC = -1
 
 CodeTemplate = str | Callable[[Sequence[str]], str]
 PartialCodeTemplates = tuple[str, ...] | Callable[[Sequence[str], int], str]
+
+
+class _StrongZero(float):
+    """The type of :data:`STRONG_ZERO`: a float equal to 0.0 that stays itself when it is
+    multiplied by any number, inf and nan included."""
+
+    __slots__ = ()
+
+    def __mul__(self, other: object) -> Any:
+        if isinstance(other, (int, float)):
+            return self
+        return NotImplemented  # a Value: its own operator decides (the sweeps never ask)
+
+    __rmul__ = __mul__
+
+    def __neg__(self) -> _StrongZero:
+        return self
+
+    def __pos__(self) -> _StrongZero:
+        return self
+
+    def __reduce__(self) -> str:
+        return "STRONG_ZERO"  # pickled and copied as the one object it is
+
+
+#: The strong zero: the partial of an edge that carries no derivative at all, such as
+#: stop_gradient's. It is a float equal to 0.0, but unlike 0.0 it stays 0 when it is
+#: multiplied by inf or nan, as JAX's symbolic zero and Julia's "strong zero" do, so that a
+#: stopped branch gives nothing, not 0 · inf = nan, to what is below it: in
+#: ``x + stop_gradient(sqrt(x))`` at x = 0, sqrt′(0) = inf and still ∂/∂x = 1.
+#:
+#: NOTE: every reader of the partials keeps it strong. The float backward pass multiplies
+#: adjoints by it, so an interior adjoint that only stopped edges reach is STRONG_ZERO itself,
+#: while an input's grad stays a plain float (its first share goes through ``float``, and
+#: 0.5 + STRONG_ZERO is 0.5); the sweeps (``create_graph``, the transforms, forward mode) and
+#: the compiled trace leave such an edge out altogether.
+STRONG_ZERO = _StrongZero()
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,9 +160,29 @@ class Rule:
     function: bool = True
     #: One of the package's own rows (which cannot be replaced).
     builtin: bool = field(default=False, repr=False)
+    #: The partials are defined, not derived: they are *not* the derivatives of ``primal``.
+    #: stop_gradient's is 0 while its value is x; a straight-through estimator's would be 1
+    #: through a step. Differentiation itself never reads this flag (every mode, at every
+    #: order, uses the partials as they are); what reads it is every check that compares the
+    #: partials with the primal's derivatives, which would refuse such a row by construction:
+    #: the registration check checks the partials as functions instead (the same on floats
+    #: and Values, compiled alike, and differentiable again), random programs leave the row
+    #: out unless it is asked for by name, and gradcheck's mismatch message says why.
+    surrogate: bool = field(default=False, repr=False)
 
     def __repr__(self) -> str:
         return f"<rule {self.name}/{self.arity}: {self.text}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # NOTE: a row is pickled (and copied) by its registered name, never by value: its
+        # functions are lambdas, which pickle cannot write, and a graph must keep meaning the
+        # one row of the table, so copy.copy and copy.deepcopy give the row itself too.
+        if _registered(self.name) is not self:
+            raise pickle.PicklingError(
+                f"cannot pickle op {self.name!r}: it is not the row registered under that name "
+                "(a rule made outside primitive(), or one replaced since), and a row is pickled "
+                "by its registered name")
+        return (_registered_row, (self.name,))
 
     def format(self, names: Sequence[str], latex: bool = False) -> str:
         """The op applied to operands called ``names``: ``v₁ · v₂``, ``exp(v₁)``."""
@@ -161,6 +219,23 @@ CONST = Rule("const", 0, float, (), "{value}", "{value}", function=False, builti
 
 RULES: dict[str, Rule] = {}
 """Every registered row by name. Add to it with :func:`primitive`, never directly."""
+
+_SOURCES = {"input": INPUT, "const": CONST}
+
+
+def _registered(name: str) -> Rule | None:
+    return _SOURCES.get(name) or RULES.get(name)
+
+
+def _registered_row(name: str) -> Rule:
+    """The row registered as ``name``: how a pickled graph finds its ops again when loaded."""
+    rule = _registered(name)
+    if rule is None:
+        raise pickle.UnpicklingError(
+            f"cannot load a node of op {name!r}: no primitive of that name is registered in "
+            f"this process; register it (autograd_mini.primitive({name!r}, ...)) before "
+            "loading")
+    return rule
 
 
 class Primitive:
@@ -286,6 +361,7 @@ def primitive(
     display_partial: Callable[[Sequence[str], int, bool], str | None] | None = None,
     function: bool = True,
     doc: str = "",
+    surrogate: bool = False,
     check: bool = True,
     check_at: Sequence[Sequence[float]] | None = None,
     replace: bool = False,
@@ -331,6 +407,14 @@ def primitive(
             one, and return None where its templates apply).
         function: written as a call; False for operators such as ``+``.
         doc: the docstring of the function (and of the Value method, for a built-in row).
+        surrogate: the partials are defined, not the derivatives of ``primal`` (a
+            straight-through estimator, say: ``primal=round``, ``partials=[lambda x, out:
+            1.0]``). Every mode of differentiation uses them as they are. The check then
+            cannot compare them with central differences of the primal, and checks them as
+            functions instead: the same on floats and on Values, differentiable again (by
+            central differences of each partial), and compiled alike. Random programs of
+            :mod:`autograd_mini.testing.strategies` leave such a row out unless ``ops``
+            names it. A partial may return :data:`STRONG_ZERO` for "no derivative at all".
         check: check the partials against central differences, to second order, at points
             inside the domain and away from kinks, before the row is added; a wrong partial,
             or one that is right but cannot be differentiated again because it computes on
@@ -348,7 +432,7 @@ def primitive(
                       partials_latex=partials_latex, symbol=symbol, sympy=sympy, code=code,
                       partials_code=partials_code, variadic=variadic, display=display,
                       display_partial=display_partial, function=function, doc=doc,
-                      builtin=_builtin)
+                      builtin=_builtin, surrogate=surrogate)
     old = RULES.get(name)
     if old is not None and (old.builtin or not replace):
         why = ("it is a built-in row" if old.builtin
@@ -369,7 +453,8 @@ def _make_rule(name: str, primal: Callable[..., float],
                latex: str | None, partials_text: Sequence[str] | None,
                partials_latex: Sequence[str] | None, symbol: str, sympy: Any,
                code: CodeTemplate, partials_code: Any, variadic: bool, display: Any,
-               display_partial: Any, function: bool, doc: str, builtin: bool) -> Rule:
+               display_partial: Any, function: bool, doc: str, builtin: bool,
+               surrogate: bool = False) -> Rule:
     """A checked :class:`Rule` from :func:`primitive`'s arguments, with defaults filled in."""
     where = f"primitive {name!r}"
     if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
@@ -439,7 +524,7 @@ def _make_rule(name: str, primal: Callable[..., float],
         display_partial=display_partial, symbol=symbol, code=code,
         partials_code=partials_code if callable(partials_code) else tuple(partials_code),
         sympy=sympy, kink=kink, defaults=defaults, operands=tuple(operands),
-        function=function, builtin=builtin,
+        function=function, builtin=builtin, surrogate=bool(surrogate),
     )
     _check_templates(rule, where)
     return rule
@@ -533,8 +618,9 @@ def _check_templates(rule: Rule, where: str) -> None:
             _check_code(text, allowed, where)
 
 
-#: What a code template may call besides the primals ``_p_NAME`` of the table's rows.
-CODE_HELPERS = ("_sum", "abs", "_inf", "_nan")
+#: What a code template may call besides the primals ``_p_NAME`` of the table's rows;
+#: ``_zero`` is :data:`STRONG_ZERO` (the compiled trace leaves out an edge whose partial is it).
+CODE_HELPERS = ("_sum", "abs", "_inf", "_nan", "_zero")
 
 _CODE_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.IfExp,
                ast.Call, ast.Name, ast.Constant, ast.Tuple, ast.Load, ast.operator,
@@ -831,8 +917,24 @@ NEG = _builtin(
 )
 
 
+STOP_GRADIENT = _builtin(
+    "stop_gradient", float,
+    (lambda x, out: STRONG_ZERO,),
+    partials_text=("0",), partials_latex=("0",),
+    surrogate=True,
+    doc="v = x, and ∂v/∂x = 0 by definition: the value goes forward, no derivative comes "
+    "back, in every mode and at every order (JAX's lax.stop_gradient; PyTorch's x.detach(), "
+    "but as a node that traces and pictures show).  Its partial is not the derivative of its "
+    "value (a surrogate row), and it is the strong zero (rules.STRONG_ZERO): a stopped "
+    "branch passes nothing back, not 0 · inf = nan, so x + stop_gradient(sqrt(x)) has "
+    "slope 1 at x = 0.",
+    code="{0}", partials_code=("_zero",),
+)
+
+
 def _sign(x: Any, out: Any) -> float:
-    # NOTE: abs is not differentiable at 0; we use the subgradient 0 there.
+    # NOTE: abs is not differentiable at 0; we use the subgradient 0 there. At nan neither
+    # comparison holds, so abs′(nan) = 0 too, as PyTorch's sign(nan) = 0 gives.
     p = primal(x)
     return 1.0 if p > 0.0 else (-1.0 if p < 0.0 else 0.0)
 
@@ -843,7 +945,8 @@ ABS = _builtin(
     text="|{0}|", latex=r"\lvert {0} \rvert", partials_text=("sign({0})",),
     partials_latex=(r"\operatorname{{sign}}({0})",),
     kink=_identity,
-    doc="v = |x|;  ∂v/∂x = sign(x), with abs′(0) = 0 (a subgradient).",
+    doc="v = |x|;  ∂v/∂x = sign(x), with abs′(0) = 0 (a subgradient) and abs′(nan) = 0, as "
+    "in PyTorch (whose sign(nan) is 0).",
     code="abs({0})", partials_code=("(1.0 if {0} > 0.0 else (-1.0 if {0} < 0.0 else 0.0))",),
 )
 
@@ -1050,7 +1153,8 @@ def _relu(x: float) -> float:
 
 
 def _step(x: Any, out: Any) -> float:
-    # NOTE: relu is not differentiable at 0; we use the subgradient 0 there.
+    # NOTE: relu is not differentiable at 0; we use the subgradient 0 there. At nan the test
+    # x > 0 is false, so relu′(nan) = 0 as well (the value, relu(nan), is nan).
     return 1.0 if primal(x) > 0.0 else 0.0
 
 
@@ -1060,7 +1164,9 @@ RELU = _builtin(
     latex=r"\operatorname{{relu}}({0})", partials_text=("[{0} > 0]",),
     partials_latex=(r"[{0} > 0]",),
     kink=_identity,
-    doc="v = max(0, x);  ∂v/∂x = 1 if x > 0 else 0, with relu′(0) = 0 (a subgradient).",
+    doc="v = max(0, x);  ∂v/∂x = 1 if x > 0 else 0, with relu′(0) = 0 (a subgradient) and "
+    "relu′(nan) = 0 (relu(nan) is nan).  NOTE: PyTorch's relu′(nan) is 1: its backward masks "
+    "where the result is ≤ 0, which nan is not.",
     code="({0} if {0} > 0.0 or {0} != {0} else 0.0)",
     partials_code=("(1.0 if {0} > 0.0 else 0.0)",),
 )

@@ -11,6 +11,11 @@ formulas.
 
 Adjoints and tangents are kept by node id in the dictionary a sweep returns, not in
 ``.grad``, so a sweep has no side effects and sweeps can nest.
+
+NOTE: a term through a partial that is :data:`~autograd_mini.rules.STRONG_ZERO`
+(stop_gradient's) is left out, not added as 0: a node that only such edges reach gets no entry
+(its adjoint or tangent is 0), so nothing below it is visited, and an infinite partial there
+never meets it (0 · inf would be nan).
 """
 
 from __future__ import annotations
@@ -20,12 +25,14 @@ from typing import Any
 
 from ._graph import local_partials, operands, reverse_edges
 from .cost import charge
+from .rules import STRONG_ZERO
 
 __all__ = ["forward_sweep", "reverse_sweep", "times"]
 
 
 def times(g: Any, d: Any) -> Any:
-    """g · d, without building a node when either factor is exactly ±1."""
+    """g · d, without building a node when either factor is exactly ±1; the strong zero if
+    either factor is it, whatever the other (inf, nan, or a Value)."""
     if type(d) is float:
         if d == 1.0:
             return g
@@ -33,6 +40,8 @@ def times(g: Any, d: Any) -> Any:
             return -g
     if type(g) is float and g == 1.0:
         return d
+    if d is STRONG_ZERO or g is STRONG_ZERO:
+        return STRONG_ZERO
     return g * d
 
 
@@ -54,6 +63,8 @@ def reverse_sweep(order: list[Any], seeds: dict[int, Any], on_values: bool,
         if live is not None and key not in live:
             continue
         contribution = times(bar[id(consumer)], d)
+        if contribution is STRONG_ZERO:  # a stopped edge: nothing to add
+            continue
         previous = bar.get(key)
         bar[key] = contribution if previous is None else previous + contribution
     return bar
@@ -81,6 +92,8 @@ def forward_sweep(order: list[Any], seeds: dict[int, Any], on_values: bool) -> d
             if partials is None:
                 partials = local_partials(node, on_values)
             term = times(t, partials[i])
+            if term is STRONG_ZERO:  # a stopped edge: nothing to add
+                continue
             total = term if total is None else total + term
         if total is not None:
             dot[key] = total

@@ -190,7 +190,7 @@ def test_every_function(name: str, reference: object) -> None:
 
 #: The built-in functions, written out here: every row that is written as a call.
 ONE_ARGUMENT = {"abs", "exp", "log", "log1p", "sqrt", "sin", "cos", "tan", "atan", "erf", "tanh",
-                "sigmoid", "relu", "softplus", "gelu", "silu"}
+                "sigmoid", "relu", "softplus", "gelu", "silu", "stop_gradient"}
 TWO_ARGUMENTS = {"maximum", "minimum"}
 ONE_OR_TWO = {"leaky_relu": 0.01, "elu": 1.0}  # the second operand's default
 

@@ -382,7 +382,7 @@ def test_bad_arguments_name_the_problem(kwargs: dict[str, Any], message: str) ->
 #: Written out here: the built-in rows that are written as calls, other than abs (abs(x)).
 BUILTIN_FUNCTIONS = {"exp", "log", "log1p", "sqrt", "sin", "cos", "tan", "atan", "erf", "tanh",
                      "sigmoid", "relu", "leaky_relu", "elu", "softplus", "gelu", "silu",
-                     "maximum", "minimum"}
+                     "maximum", "minimum", "stop_gradient"}
 
 
 def test_methods_and_functions_come_from_the_table() -> None:

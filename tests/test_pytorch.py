@@ -250,7 +250,7 @@ def activations(x: Any, y: Any) -> Any:
     return (x.tanh() * y.sigmoid() + (x * y).relu() + x.relu() + x.leaky_relu()
             + y.leaky_relu(0.2) + x.leaky_relu(y) + x.elu() + y.elu(alpha=0.5)
             + x.elu(alpha=y) + (x - y).softplus() + (x * y).gelu() + (x + y).silu()
-            + am.maximum(x, y * y) + am.minimum(x.exp(), y))
+            + am.maximum(x, y * y) + am.minimum(x.exp(), y) + x * am.stop_gradient(x * y))
 
 
 def sums(x: Any, y: Any, z: Any) -> Any:

@@ -134,6 +134,11 @@ CASES: dict[str, Case] = {
         lambda a, b: a**b,
     ),
     "neg": Case(1, lambda x: -x, (lambda x: -1.0,), one(floats(-1e300, 1e300)), lambda a: -a),
+    # The value goes through, and no derivative comes back: ∂v/∂x = 0 by definition.
+    "stop_gradient": Case(
+        1, lambda x: x, (lambda x: 0.0,), one(floats(-1e300, 1e300)),
+        lambda a: a.stop_gradient(),
+    ),
     "pos": Case(1, lambda x: x, (lambda x: 1.0,), one(floats(-1e300, 1e300)), lambda a: +a),
     "abs": Case(
         1, lambda x: x if x > 0 else -x,

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .._graph import topological_order
 from ..cost import charge, count_passes
 from ..engine import Value, no_grad
 from ..errors import DomainError
@@ -303,7 +304,14 @@ def gradcheck(f: Callable[..., Any], xs: Sequence[float], eps: float = 1e-6,
     rows = [(i, x, v.grad, n, _close(v.grad, n, atol, rtol))
             for i, (x, v, n) in enumerate(zip(point, inputs, numeric, strict=True))]
     if not all(ok for *_, ok in rows):
-        raise GradcheckError(rows, atol, rtol)
+        error = GradcheckError(rows, atol, rtol)
+        surrogates = sorted({v._op.name for v in topological_order(out) if v._op.surrogate})
+        if surrogates:  # the mismatch is then expected: say so beside the numbers
+            error.args = (f"{error}\nNOTE: f uses {', '.join(surrogates)}, whose partials "
+                          "are defined rather than derived from its value (a surrogate row, "
+                          "such as stop_gradient's 0), so central differences of f are not "
+                          "its gradient here.",)
+        raise error
     return True
 
 
@@ -420,6 +428,12 @@ def check_rule(rule: Rule, at: Sequence[Sequence[float]] | None = None) -> None:
     * each partial must have the same value on Values as on floats;
     * the code templates, if any, must compute what the row's functions compute.
 
+    A surrogate row (``surrogate=True``: its partials are defined, not the derivatives of its
+    primal, as stop_gradient's 0 is) cannot be compared with central differences of its
+    primal. Its partials are checked as functions in their own right instead: each one,
+    differentiated by both modes, against central differences of that partial, so that
+    derivatives of any order through the row are right; the last two checks apply as above.
+
     The absolute tolerance scales with the row's values at the point (10⁻⁷ of the largest of
     |v| and |∂v/∂xᵢ|), so that a row of tiny values is checked as strictly as any other; the
     relative tolerance is check_grads' 10⁻³. Nothing is counted by an open
@@ -464,7 +478,10 @@ def _check_at(rule: Rule, point: tuple[float, ...]) -> None:
         value, on_floats = _on_floats(rule, point)
         scale = max([abs(value), *(abs(d) for d in on_floats)])
         atol = 1e-7 * scale if math.isfinite(scale) and scale > 0.0 else 1e-12
-        check_grads(op, list(point), order=2, atol=atol)
+        if rule.surrogate:
+            _check_surrogate_partials(rule, op, point, atol)
+        else:
+            check_grads(op, list(point), order=2, atol=atol)
         _compare_paths(rule, point, on_floats, atol)
         if rule.code or rule.partials_code:
             _compare_compiled(rule, op, point, value, on_floats, atol)
@@ -483,6 +500,21 @@ def _check_at(rule: Rule, point: tuple[float, ...]) -> None:
                              f"for central differences: {error}") from error
     except Exception as error:  # a partial that fails on Values, say
         raise RuleCheckError(f"{where}, {_failure(error)}") from error
+
+
+def _check_surrogate_partials(rule: Rule, op: Callable[..., Any], point: tuple[float, ...],
+                              atol: float) -> None:
+    """Each partial of a surrogate row, as a function of the operands, against central
+    differences of itself: the derivative that a second-order pass through the row uses."""
+    count = len(point) if rule.arity == VARIADIC else rule.arity
+    for k in range(count):
+        def partial(*xs: Any, k: int = k) -> Any:
+            out = op(*xs)
+            if rule.arity == VARIADIC:
+                return rule.partials[0](list(xs), out)[k]
+            return rule.partials[k](*xs, out)
+
+        check_grads(partial, list(point), order=1, atol=atol, _of=f"partial {k}")
 
 
 def _on_floats(rule: Rule, point: tuple[float, ...]) -> tuple[float, list[float]]:

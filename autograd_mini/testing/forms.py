@@ -9,6 +9,12 @@ A user's primitive brings its own form, ``primitive(..., sympy=lambda sp, x: ...
 the package's own is looked up here. Every form is called as ``form(sp, *operands)`` with the
 sympy module first, so that importing this module does not import sympy.
 
+One row is not an expression of its operands: stop_gradient, whose value is x and whose
+derivative is 0 by definition (a *surrogate* row, :attr:`~autograd_mini.rules.Rule.surrogate`),
+which no expression of x has. Its form is a sympy function of its own, ``stop_gradient(x)``,
+whose value is x and whose derivative sympy is told is 0, as JAX and PyTorch define it; see
+:func:`stop_gradient_form`.
+
 >>> from autograd_mini.rules import RULES
 >>> sorted(set(name for name, rule in RULES.items() if rule.builtin) - set(SYMPY_FORMS))
 []
@@ -22,7 +28,47 @@ from typing import Any
 
 from ..rules import Rule
 
-__all__ = ["SYMPY_FORMS", "exact", "sympy_form"]
+__all__ = ["SYMPY_FORMS", "exact", "stop_gradient_form", "sympy_form"]
+
+
+_STOP_GRADIENT: list[Any] = []  # the sympy function, made once sympy is first asked for it
+
+
+def stop_gradient_form(sp: Any, x: Any) -> Any:
+    """stop_gradient(x) in sympy: a function whose value is x (numbers are folded, and
+    lambdify and evalf compute it as x) and whose derivative is 0 by definition.
+
+    NOTE: this is not an independent check of the row's partial, which is 0 by definition on
+    both sides. What it makes checkable is everything around it: sympy's chain rule then
+    treats a stopped value as a constant, so the property tests compare the engine's
+    gradients and Hessians of random programs that contain stop_gradient, in every mode,
+    with sympy's. Written as ``x`` it would be wrong (derivative 1), and written as a fresh
+    symbol it would lose the value's dependence on x for the rest of the program.
+
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> f = x * stop_gradient_form(sp, x)
+    >>> f, sp.diff(f, x), sp.diff(f, x, 2), f.subs(x, 3)
+    (x*stop_gradient(x), stop_gradient(x), 0, 9)
+    """
+    if not _STOP_GRADIENT:
+        class stop_gradient(sp.Function):  # type: ignore[misc]  # noqa: N801
+            nargs = 1
+
+            @classmethod
+            def eval(cls, arg: Any) -> Any:
+                return arg if arg.is_Number else None
+
+            def fdiff(self, argindex: int = 1) -> Any:
+                return sp.S.Zero
+
+            def _eval_is_real(self) -> Any:
+                return self.args[0].is_real
+
+            _imp_ = staticmethod(lambda arg: arg)  # what lambdify and evalf compute
+
+        _STOP_GRADIENT.append(stop_gradient)
+    return _STOP_GRADIENT[0](x)
 
 
 def _dot(sp: Any, *xs: Any) -> Any:
@@ -43,6 +89,8 @@ SYMPY_FORMS: dict[str, Callable[..., Any]] = {
     "neg": lambda sp, x: -x,
     "sum": lambda sp, *xs: sp.Add(*xs),
     "dot": _dot,
+    # by definition: the value x, the derivative 0
+    "stop_gradient": stop_gradient_form,
     # piecewise
     "abs": lambda sp, x: sp.Abs(x),
     "maximum": lambda sp, x, y: sp.Max(x, y),

@@ -127,6 +127,7 @@ TORCH_FORMS: dict[str, Callable[..., Any]] = {
     "pow": lambda torch, x, y: torch.pow(x, y),
     "pos": lambda torch, x: +x,
     "neg": lambda torch, x: -x,
+    "stop_gradient": lambda torch, x: x.detach(),
     "abs": lambda torch, x: torch.abs(x),
     "maximum": lambda torch, x, y: torch.maximum(x, y),
     "minimum": lambda torch, x, y: torch.minimum(x, y),

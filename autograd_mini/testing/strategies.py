@@ -11,7 +11,10 @@
 
 Programs draw from every rule in the table unless ``ops`` says otherwise: variadic rules
 (``sum``, ``dot``, drawn with 3 or 5 operands) and a user's primitives included, so a new rule
-is exercised as soon as it is registered. ``engine=`` restricts them to the ops a class of
+is exercised as soon as it is registered. Surrogate rows (stop_gradient: partials defined,
+not derived from the value) are drawn only when ``ops`` names them, since central differences
+of a program are not its gradient through them; sympy's forms know their derivatives, so a
+test against sympy may name them. ``engine=`` restricts them to the ops a class of
 one's own has (:func:`~autograd_mini.testing.supported_ops`). A drawn program prints as Python
 that rebuilds it, so a failing example can be pasted into a test.
 
@@ -50,7 +53,7 @@ VARIADIC_COUNTS = (3, 5)
 
 def _by_arity(ops: Sequence[str] | None, engine: type | None) -> dict[int, list[str]]:
     """The ops to draw from, by the number of operands they are drawn with."""
-    names = sorted(RULES) if ops is None else list(ops)
+    names = sorted(n for n, r in RULES.items() if not r.surrogate) if ops is None else list(ops)
     unknown = [n for n in names if n not in RULES]
     if unknown:
         raise ValueError(f"unknown ops: {unknown}; the table has {sorted(RULES)}")
