@@ -15,16 +15,20 @@ Every op is a row of one table (:mod:`autograd_mini.rules`); :func:`primitive` a
 from typing import TYPE_CHECKING
 
 from . import rules as _rules
+from .anomaly import AnomalyError, KinkWarning, Site
 from .cost import Cost, count_passes
 from .engine import (
     METHODS,
     ConcurrentBackwardError,
     Group,
+    RemovableHandle,
     Value,
+    detect_anomaly,
     dot,
     group,
     is_grad_enabled,
     no_grad,
+    site_of,
     total,
 )
 from .errors import DomainError
@@ -48,14 +52,19 @@ if TYPE_CHECKING:  # for the type checker, every such name is a Primitive
     def __getattr__(name: str) -> Primitive: ...
 
 __all__ = [
+    "AnomalyError",
     "ConcurrentBackwardError",
     "Cost",
     "DomainError",
     "Group",
+    "KinkWarning",
     "Primitive",
+    "RemovableHandle",
+    "Site",
     "Value",
     "__version__",
     "count_passes",
+    "detect_anomaly",
     "dot",
     "draw",
     "grad",
@@ -66,6 +75,7 @@ __all__ = [
     "jvp",
     "no_grad",
     "primitive",
+    "site_of",
     "total",
     "trace",
     "value_and_grad",

@@ -19,16 +19,21 @@ Why the node looks the way it does:
 from __future__ import annotations
 
 import copy
+import functools
+import itertools
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from numbers import Real
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, Union, cast
+from typing import TYPE_CHECKING, Any, TypeVar, Union, cast, overload
 
 from . import _graph
+from .anomaly import Anomaly, AnomalyError, Site, site_here, site_of
+from .anomaly import current as _current_anomaly
 from .cost import charge, counting
 from .errors import CompileError, DomainError
 from .rules import (
@@ -53,28 +58,35 @@ from .sweep import reverse_sweep
 
 __all__ = [
     "METHODS",
+    "AnomalyMode",
     "ConcurrentBackwardError",
     "Group",
+    "RemovableHandle",
     "Value",
     "apply_rule",
     "as_value",
     "compiling",
     "constant",
+    "detect_anomaly",
     "dot",
     "group",
     "group_of",
     "is_grad_enabled",
     "no_grad",
     "recording",
+    "set_group",
+    "site_of",
     "to_float",
     "total",
 ]
 
 Operand = Union["Value", float, int]
 
-#: True while ops record a graph, False inside no_grad, and the innermost :class:`Group` inside
-#: ``with group(...)``: one lookup per op says both whether to record and where the node belongs.
-_grad_enabled: ContextVar[bool | Group] = ContextVar("autograd_mini.grad_enabled", default=True)
+#: True while ops record a graph, False inside no_grad, the innermost :class:`Group` inside
+#: ``with group(...)``, and a :class:`_Watch` inside :func:`detect_anomaly`: one lookup per op
+#: says whether to record, where the node belongs and whether to check it.
+_grad_enabled: ContextVar[bool | Group | _Watch] = ContextVar("autograd_mini.grad_enabled",
+                                                              default=True)
 #: Set while autograd_mini.compile traces a function: a Value used as a bool is then refused.
 _compiling: ContextVar[bool] = ContextVar("autograd_mini.compiling", default=False)
 _is_recording = _grad_enabled.get
@@ -117,8 +129,13 @@ def no_grad() -> Iterator[None]:
 
 @contextmanager
 def recording() -> Iterator[None]:
-    """Record a graph even inside :func:`no_grad`: the function transforms need one."""
-    token = _grad_enabled.set(True)
+    """Record a graph even inside :func:`no_grad`: the function transforms need one. An
+    enclosing group or :func:`detect_anomaly` keeps tagging and checking the nodes."""
+    state = _grad_enabled.get()
+    if not state:
+        anomaly = _current_anomaly.get()
+        state = True if anomaly is None else _Watch(anomaly, None)
+    token = _grad_enabled.set(state)
     try:
         yield
     finally:
@@ -203,14 +220,18 @@ class _Scope:
         self._name = name
         self._kind = kind
         #: per thread, the tokens of the entries not yet left, innermost last
-        self._tokens: dict[int, list[Token[bool | Group]]] = {}
+        self._tokens: dict[int, list[Token[bool | Group | _Watch]]] = {}
 
     def __enter__(self) -> Group:
         outer = _grad_enabled.get()
         name = self._name
-        g = name if isinstance(name, Group) else Group(
-            name, self._kind, parent=outer if isinstance(outer, Group) else None)
-        token = _grad_enabled.set(g if outer else False)
+        g = name if isinstance(name, Group) else Group(name, self._kind, parent=_group(outer))
+        state: bool | Group | _Watch = g
+        if not outer:
+            state = False
+        elif type(outer) is _Watch:
+            state = _Watch(outer.anomaly, g)
+        token = _grad_enabled.set(state)
         self._tokens.setdefault(threading.get_ident(), []).append(token)
         return g
 
@@ -223,8 +244,151 @@ class _Scope:
 
 def group_of(v: Value) -> Group | None:
     """The innermost group ``v`` was built in, or None."""
-    g: Group | None = getattr(v, "_g", None)
-    return g
+    g = getattr(v, "_g", None)
+    if type(g) is _Extras:
+        return g.group
+    return cast(Group | None, g)
+
+
+def set_group(g: Group, *nodes: Value) -> None:
+    """Put ``nodes`` in group ``g``, keeping a creation site or hooks that they carry."""
+    for v in nodes:
+        extras = getattr(v, "_g", None)
+        if type(extras) is _Extras:
+            extras.group = g
+        else:
+            v._g = g
+
+
+def _group(state: Any) -> Group | None:
+    """The group of an op-path state: the state itself, a watch's group, or None."""
+    if type(state) is Group:
+        return state
+    if type(state) is _Watch:
+        return state.group
+    return None
+
+
+class _Extras:
+    """What a node carries beyond its slots, kept in its group slot ``_g`` where it would
+    hold the group: its group still, its creation :class:`~autograd_mini.anomaly.Site` (in
+    anomaly mode) and its hooks (an interior node's; an input keeps them in ``_b``). Only
+    nodes that have any of these pay for one.
+
+    Copied and pickled without its hooks, which belong to the node they were registered on
+    (and are often lambdas, which pickle cannot write)."""
+
+    __slots__ = ("group", "hooks", "site")
+
+    def __init__(self, group: Group | None, site: Site | None = None) -> None:
+        self.group = group
+        self.site = site
+        self.hooks: _Hooks | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Extras, (self.group, self.site))
+
+
+class _Watch:
+    """The op-path state inside :func:`detect_anomaly`: the block's settings and the
+    innermost group."""
+
+    __slots__ = ("anomaly", "group")
+
+    def __init__(self, anomaly: Anomaly, group: Group | None) -> None:
+        self.anomaly = anomaly
+        self.group = group
+
+
+class AnomalyMode(Anomaly):
+    """The block (and decorator) that :func:`detect_anomaly` returns.
+
+    Entered, it turns anomaly mode on in the current thread (or asyncio task) until it is
+    left; ``kinks`` then lists the kinks that backward passes went through in the block.
+    The state is read when it is entered, so it may be made once and entered often."""
+
+    def __init__(self, check_inf: bool = False, warn_kinks: bool = False) -> None:
+        super().__init__(check_inf, warn_kinks)
+        #: per thread, the tokens of the entries not yet left, innermost last
+        self._tokens: dict[int, list[tuple[Token[Any], Token[Any]]]] = {}
+
+    def __enter__(self) -> AnomalyMode:
+        outer = _grad_enabled.get()
+        state: Any = _Watch(self, _group(outer)) if outer else False
+        stack = self._tokens.setdefault(threading.get_ident(), [])
+        if not stack:
+            self.kinks = []
+        stack.append((_grad_enabled.set(state), _current_anomaly.set(self)))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        stack = self._tokens[threading.get_ident()]
+        state, anomaly = stack.pop()
+        _current_anomaly.reset(anomaly)
+        _grad_enabled.reset(state)
+        if not stack:
+            del self._tokens[threading.get_ident()]
+
+    def __call__(self, fn: _F) -> _F:
+        """As a decorator: every call of ``fn`` runs in anomaly mode."""
+        @functools.wraps(fn)
+        def watched(*args: Any, **kwargs: Any) -> Any:
+            with self:
+                return fn(*args, **kwargs)
+        return cast(_F, watched)
+
+    def __repr__(self) -> str:
+        return (f"detect_anomaly(check_inf={self.check_inf}, warn_kinks={self.warn_kinks}): "
+                f"{len(self.kinks)} kinks")
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+@overload
+def detect_anomaly(fn: _F, /) -> _F: ...
+@overload
+def detect_anomaly(*, check_inf: bool = False, warn_kinks: bool = False) -> AnomalyMode: ...
+
+
+def detect_anomaly(fn: Any = None, /, *, check_inf: bool = False,
+                   warn_kinks: bool = False) -> Any:
+    """Find where a NaN (or, with ``check_inf=True``, an infinity) is first made, in the
+    forward pass or in the backward pass, as PyTorch's ``detect_anomaly`` and JAX's
+    ``jax_debug_nans`` do; and count the kinks that backward goes through exactly.
+
+    A block (``with detect_anomaly():``) or a decorator (``@detect_anomaly`` or
+    ``@detect_anomaly(check_inf=True)``). While it is on:
+
+    * each op records its creation site (:func:`site_of`): file, line, function and code;
+    * the first op whose result is ``nan`` from operands that are not (or, with
+      ``check_inf``, ``±inf`` from finite ones) raises
+      :class:`~autograd_mini.anomaly.AnomalyError`, naming the op, its operands and the site;
+    * backward checks every share x̄ += ∂v/∂x · v̄ and raises at the first ``nan``, naming
+      the node, the partial (``sqrt′(0.0) = inf``), the adjoint it multiplied and the site;
+    * backward lists the nodes that sit exactly on a kink (``relu`` at 0, ``maximum`` at a
+      tie) in the block's ``kinks``, and with ``warn_kinks=True`` warns
+      (:class:`~autograd_mini.anomaly.KinkWarning`) after each pass that met one.
+
+    Backward takes the general sweep in anomaly mode, a few times slower than the fast
+    pass. Off, nothing is recorded or checked, and nothing is slower (``make bench``).
+    Nodes built under :func:`no_grad` are leaves and are not checked.
+
+    >>> from autograd_mini import Value
+    >>> x = Value(0.0, label="x")
+    >>> with detect_anomaly():
+    ...     y = x.sqrt() * 0.0        # sqrt′(0) = inf; times the adjoint 0 gives nan
+    ...     y.backward()              # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    autograd_mini.anomaly.AnomalyError: backward: the adjoint of x (an input) became nan ...
+    """
+    if fn is not None:
+        if not callable(fn):
+            raise TypeError("detect_anomaly: pass check_inf and warn_kinks by name, as in "
+                            "detect_anomaly(check_inf=True)")
+        return AnomalyMode()(fn)
+    return AnomalyMode(check_inf, warn_kinks)
 
 
 @contextmanager
@@ -252,9 +416,94 @@ class _NoGraph:
 
 #: What the ``_b`` slot of a leaf computed under :func:`no_grad` holds, so that ``backward()``
 #: can tell it from an input the user made (``_b`` is None there). NOTE: a leaf has no
-#: operands, so nothing else reads its ``_b`` (the pass journal uses ``_a`` and ``_n``); the
-#: leaf is an INPUT in every other respect, and costs no extra slot.
+#: operands, so nothing else reads its ``_b`` (the pass journal uses ``_a`` and ``_n``), which
+#: holds only this marker or the leaf's :class:`_Hooks`; the leaf is an INPUT in every other
+#: respect, and costs no extra slot.
 _NO_GRAPH = _NoGraph()
+
+
+class _Hooks:
+    """A node's hooks, in the order they were registered, by handle key. An input keeps
+    them in its ``_b`` slot (``no_graph`` then says whether ``_b`` held :data:`_NO_GRAPH`),
+    an interior node in its :class:`_Extras`."""
+
+    __slots__ = ("__weakref__", "fns", "no_graph")
+
+    def __init__(self, no_graph: bool = False) -> None:
+        self.fns: dict[int, Callable[[Any], Any]] = {}
+        self.no_graph = no_graph
+
+
+#: The hooks of interior nodes that have at least one. While any is alive, backward() takes
+#: the general sweep, which can call them; the fast pass calls the hooks of inputs only.
+#: Weak, so a graph that is dropped takes its hooks with it.
+_INTERIOR_HOOKS: weakref.WeakSet[_Hooks] = weakref.WeakSet()
+_hook_keys = itertools.count()
+
+
+class RemovableHandle:
+    """What :meth:`Value.register_hook` returns: ``remove()`` takes the hook away again.
+    Also a context manager, which removes the hook when the block ends. The handle does not
+    keep the node alive."""
+
+    __slots__ = ("_hooks", "_key")
+
+    def __init__(self, hooks: _Hooks, key: int) -> None:
+        self._hooks = weakref.ref(hooks)
+        self._key = key
+
+    def remove(self) -> None:
+        """Remove the hook; removing it again does nothing."""
+        hooks = self._hooks()
+        if hooks is not None:
+            hooks.fns.pop(self._key, None)
+            if not hooks.fns:
+                _INTERIOR_HOOKS.discard(hooks)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+def _no_graph(v: Value) -> bool:
+    """Whether the leaf ``v`` was computed under no_grad (see :data:`_NO_GRAPH`)."""
+    b = v._b
+    return b is _NO_GRAPH or (type(b) is _Hooks and b.no_graph)
+
+
+def _hooks_of(v: Value) -> _Hooks | None:
+    if not v._op.arity:
+        b = v._b
+        return b if type(b) is _Hooks else None
+    extras = getattr(v, "_g", None)
+    return extras.hooks if type(extras) is _Extras else None
+
+
+def _run_hooks(v: Value, hooks: _Hooks, grad: Any) -> Any:
+    """``grad`` passed through the hooks of ``v`` in order; a hook's result other than None
+    replaces it for the hooks after it and for what flows on."""
+    for fn in list(hooks.fns.values()):
+        result = fn(grad)
+        if result is None:
+            continue
+        t = type(result)
+        if t is float or isinstance(result, Value):
+            grad = result
+        elif isinstance(result, Real) and t is not bool:
+            grad = float(result)
+        else:
+            raise TypeError(
+                f"a hook on {_node_name(v)} returned a {t.__name__}: a hook returns None (to "
+                "keep the gradient), or a number or a Value to replace it")
+    return grad
+
+
+def _node_name(v: Value) -> str:
+    if v.label:
+        return repr(v.label)
+    return f"the {v._op.name} node" if v._op.arity else "an unlabelled input"
 
 
 class Value:
@@ -309,7 +558,7 @@ class Value:
     _a: Any  # operands: Values, or None where the rule has fewer
     _b: Any
     _n: int
-    _g: Group  # the innermost group (autograd_mini.group); left unset outside any group
+    _g: Group | _Extras  # the innermost group, or _Extras; left unset outside any group
 
     def __init__(self, data: float, label: str | None = None) -> None:
         if type(data) is not float:
@@ -477,6 +726,61 @@ class Value:
         v.label = self.label
         return v
 
+    def register_hook(self, hook: Callable[[Any], Any]) -> RemovableHandle:
+        """Call ``hook(grad)`` during every backward pass, once this node's adjoint is final,
+        as PyTorch's ``Tensor.register_hook``; a result other than None replaces the adjoint.
+
+        * An interior node's hook gets v̄ once every consumer has added its share, before
+          any of it flows on to the operands, so a node read several times is called once,
+          with the sum; what the hook returns is what flows on, and what ``grad`` keeps.
+        * An input's hook gets the sum of this pass's shares, before they are added to its
+          ``grad``; what it returns is what is added. Inputs' hooks run at the end of the
+          pass, in the order the expression first uses the inputs (the trace's order).
+        * A node's hooks run in the order they were registered, each given the result of the
+          one before. Interior nodes' hooks run root first, in reverse topological order.
+        * With ``backward(create_graph=True)`` the hook gets, and may return, a Value.
+        * Only ``backward()`` calls hooks; the function transforms and the trace do not.
+
+        A node that the pass reaches only through :func:`~autograd_mini.stop_gradient` gets
+        0.0. It returns a :class:`RemovableHandle`; ``handle.remove()`` takes the hook away.
+
+        NOTE: with no hooks anywhere, backward costs what it did. While an interior node
+        with a hook is alive, backward() takes the general sweep (a few times slower);
+        inputs' hooks are called from the fast pass.
+
+        >>> x = Value(3.0, label="x")
+        >>> y = x * x
+        >>> seen = []
+        >>> handle = y.register_hook(lambda g: seen.append(g))   # sees ȳ, keeps it
+        >>> _ = x.register_hook(lambda g: 2 * g)                  # doubles x̄
+        >>> (y + 1).backward()
+        >>> seen, x.grad                                          # ȳ = 1; x̄ = 2 · 2x = 12
+        ([1.0], 12.0)
+        >>> handle.remove()
+        """
+        if not callable(hook):
+            raise TypeError(f"register_hook: a hook must be callable, not "
+                            f"{type(hook).__name__}")
+        if self._op is CONST:
+            raise RuntimeError("register_hook on a constant: a constant has no gradient")
+        hooks = _hooks_of(self)
+        if hooks is None:
+            hooks = _Hooks()
+            if not self._op.arity:
+                hooks.no_graph = self._b is _NO_GRAPH
+                self._b = hooks
+            else:
+                extras = getattr(self, "_g", None)
+                if type(extras) is not _Extras:
+                    extras = _Extras(cast(Group | None, extras))
+                    self._g = extras
+                extras.hooks = hooks
+        key = next(_hook_keys)
+        hooks.fns[key] = hook
+        if self._op.arity:
+            _INTERIOR_HOOKS.add(hooks)
+        return RemovableHandle(hooks, key)
+
     # -- pickling and copying ------------------------------------------------------------------
 
     def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
@@ -490,7 +794,7 @@ class Value:
         v = _node(self._op, self.data, *_operand_slots(self))
         v.grad = self.grad
         v.label = self.label
-        g = getattr(self, "_g", None)
+        g = _group_state(self)
         if g is not None:
             v._g = g
         return v
@@ -517,7 +821,7 @@ class Value:
         for node, new in made:  # then what may refer to any node: grads, and the groups
             grad = node.grad
             new.grad = 0.0 if type(grad) is _Mark else copy.deepcopy(grad, memo)
-            g = getattr(node, "_g", None)
+            g = _group_state(node)
             if g is not None:
                 new._g = copy.deepcopy(g, memo)
         result: Value = memo[id(self)]
@@ -567,13 +871,16 @@ class Value:
         on a 10,000-step tanh chain (``make bench``, docs/benchmarks.md).
         """
         seed = to_float(seed, "backward seed")
-        if self._b is _NO_GRAPH:
+        if not self._op.arity and _no_graph(self):
             raise RuntimeError(
                 "backward() on a Value computed under no_grad(): no graph was recorded, so "
                 "nothing below it can get a gradient. Compute it outside no_grad(), or call "
                 ".detach() on it for an input of its own")
-        if create_graph:
-            self._backward_on_values(seed)
+        # NOTE: hooks on interior nodes, anomaly mode and create_graph take the general
+        # sweep; with none of them, one test of a set and one context lookup per call.
+        if (create_graph or _INTERIOR_HOOKS or _current_anomaly.get() is not None
+                or (not self._op.arity and self._b is not None)):
+            self._backward_general(seed, create_graph)
             return
         if counting():
             charge(reverse=1, nodes=len(_graph.topological_order(self)))
@@ -592,7 +899,7 @@ class Value:
                 self.grad = seed
                 _reverse_pass(self)
                 if held:
-                    _add_to_held_grads(held)
+                    _finish_inputs(self, held)
             except BaseException:
                 _restore_inputs(self, mark)
                 raise
@@ -600,17 +907,18 @@ class Value:
             _running = outer
             _pass_lock.release()
 
-    def _backward_on_values(self, seed: float) -> None:
-        """``backward(create_graph=True)``: the general sweep, on Values, with the same
-        accumulation semantics as the float pass."""
+    def _backward_general(self, seed: float, on_values: bool) -> None:
+        """``backward()`` through the general sweep, on Values for ``create_graph=True``,
+        with the same accumulation semantics as the float pass: used with create_graph, in
+        anomaly mode (which checks every share) and while interior nodes have hooks."""
         order = _graph.topological_order(self)
         new: list[tuple[Value, Any]] = []  # every grad to write, worked out before any is
         with recording():  # the sum with an earlier grad is recorded too, even in no_grad
-            adjoints = reverse_sweep(order, {id(self): seed}, on_values=True)
+            adjoints = reverse_sweep(order, {id(self): seed}, on_values, on_node=_call_hooks)
             for node in order:
                 bar = adjoints.get(id(node))
-                if bar is not None and not isinstance(bar, Value):  # a constant derivative:
-                    bar = constant(bar)  # a Value all the same, for a uniform type
+                if on_values and bar is not None and not isinstance(bar, Value):
+                    bar = constant(bar)  # a constant derivative, a Value all the same
                 if node._op is INPUT:
                     if bar is not None:
                         zero = type(node.grad) is float and node.grad == 0.0
@@ -668,9 +976,15 @@ def _node(rule: Rule, data: float, a: Any, b: Any) -> Value:
 
 
 def _grouped(rule: Rule, data: float, a: Any, b: Any, g: Any) -> Value:
-    """A node built inside ``with group(...)``: the node, tagged with its group."""
+    """A node built inside ``with group(...)``, tagged with its group; or inside
+    :func:`detect_anomaly`, with its creation site too, and checked."""
     v = _node(rule, data, a, b)
-    v._g = g
+    if type(g) is Group:
+        v._g = g
+        return v
+    site = site_here()
+    v._g = _Extras(g.group, site)
+    g.anomaly.check_forward(v, site)
     return v
 
 
@@ -776,17 +1090,27 @@ def _flat_pickle(v: Value) -> tuple[Any, ...]:
     state: dict[str, Any] = {"grad": 0.0 if type(v.grad) is _Mark else v.grad}
     if v.label is not None:
         state["label"] = v.label
-    g = getattr(v, "_g", None)
+    g = _group_state(v)
     if g is not None:
         state["_g"] = g
     return (_unpickled_node, (v._op, v.data, a, b), (None, state))
 
 
 def _operand_slots(v: Value) -> tuple[Any, Any]:
-    """``_a`` and ``_b`` as the node's own: an input's journal of the last pass left out."""
+    """``_a`` and ``_b`` as the node's own: an input's journal of the last pass, and its
+    hooks, left out."""
     if not v._op.arity:
-        return None, (_NO_GRAPH if v._b is _NO_GRAPH else None)
+        return None, (_NO_GRAPH if _no_graph(v) else None)
     return v._a, v._b
+
+
+def _group_state(v: Value) -> Group | _Extras | None:
+    """What a copy of ``v`` keeps in its group slot: the group, and the creation site if it
+    has one, without hooks."""
+    g = getattr(v, "_g", None)
+    if type(g) is _Extras:
+        return g.group if g.site is None else _Extras(g.group, g.site)
+    return cast(Group | None, g)
 
 
 def _unpickled_node(rule: Rule, data: float, a: Any, b: Any) -> Value:
@@ -956,6 +1280,25 @@ del _name
 # ---------------------------------------------------------------------------------------------
 
 
+def _call_hooks(node: Value, grad: Any) -> Any:
+    """The general sweep's ``on_node``: ``grad`` through the node's hooks, if it has any (a
+    node that no share reached gets 0.0). In anomaly mode a hook that turns a gradient into
+    nan raises."""
+    hooks = _hooks_of(node)
+    if hooks is None or not hooks.fns:
+        return grad
+    given = 0.0 if grad is None else grad
+    result = _run_hooks(node, hooks, given)
+    anomaly = _current_anomaly.get()
+    if anomaly is not None:
+        r, g = float(getattr(result, "data", result)), float(getattr(given, "data", given))
+        if r != r and g == g:
+            raise AnomalyError(f"backward: a hook on {_node_name(node)} turned its gradient "
+                               f"{g!r} into nan", phase="backward", node=node,
+                               site=site_of(node))
+    return result
+
+
 class ConcurrentBackwardError(RuntimeError):
     """``backward()`` was called on a graph that another thread is in the middle of
     differentiating."""
@@ -1044,9 +1387,11 @@ def _count_consumers(root: Value, mark: _Mark) -> list[Value]:
     An input has no operands, so nothing else reads these slots. Constants are journaled
     alike (they are never written): one test per edge is cheaper than telling them apart.
 
-    Returns the inputs whose ``grad`` is a Value (left by ``create_graph=True``): the pass
-    holds it in the journal and starts them at 0.0, so that its loop meets floats only, and
-    :func:`_add_to_held_grads` adds the pass's floats to the Values at the end.
+    Returns the inputs whose ``grad`` is a Value (left by ``create_graph=True``), or whose
+    ``_b`` is not None (they have hooks, or were computed under no_grad): the pass holds
+    their grads in the journal and starts them at 0.0, so that its loop meets floats only
+    and sums only this pass's shares, and :func:`_finish_inputs` passes each sum through
+    the input's hooks and adds it to the held grad at the end.
     """
     stack = [root]
     pop = stack.pop
@@ -1071,7 +1416,7 @@ def _count_consumers(root: Value, mark: _Mark) -> list[Value]:
                 elif a._a is not mark:  # an input or a constant: journal its grad
                     a._n = a.grad
                     a._a = mark
-                    if type(a._n) is value:
+                    if type(a._n) is value or a._b is not None:
                         a.grad = 0.0
                         held.append(a)
             continue
@@ -1087,7 +1432,7 @@ def _count_consumers(root: Value, mark: _Mark) -> list[Value]:
         elif a._a is not mark:  # an input or a constant: journal its grad
             a._n = a.grad
             a._a = mark
-            if type(a._n) is value:
+            if type(a._n) is value or a._b is not None:
                 a.grad = 0.0
                 held.append(a)
         if arity == 2:
@@ -1103,21 +1448,35 @@ def _count_consumers(root: Value, mark: _Mark) -> list[Value]:
             elif b._a is not mark:
                 b._n = b.grad
                 b._a = mark
-                if type(b._n) is value:
+                if type(b._n) is value or b._b is not None:
                     b.grad = 0.0
                     held.append(b)
     return held
 
 
-def _add_to_held_grads(held: list[Value]) -> None:
-    """``grad = old + this pass's float`` for the inputs whose grad was a Value, ``old``, when
-    the pass began (see :func:`_count_consumers`). The sum is recorded even inside no_grad,
-    so that the grad stays a function of the inputs that can be differentiated again, as a
+def _finish_inputs(root: Value, held: list[Value]) -> None:
+    """``grad = old + hooks(this pass's sum)`` for the inputs that the pass held (see
+    :func:`_count_consumers`), ``old`` being the grad they had when the pass began.
+
+    Hooks run first, all of them, in the order the expression first uses the inputs; the
+    grads are written after. A sum with a Value is recorded even inside no_grad, so that the
+    grad stays a function of the inputs that can be differentiated again, as a
     ``create_graph`` pass leaves it. NOTE: the pass's own loop therefore never adds to, or
     tests the truth of, a Value."""
+    shares = {id(a): a.grad for a in held}
+    hooked = [a for a in held if type(a._b) is _Hooks and a._b.fns]
+    if len(hooked) > 1:
+        position = {id(v): k for k, v in enumerate(_graph.topological_order(root))}
+        hooked.sort(key=lambda v: position[id(v)])
+    for a in hooked:
+        shares[id(a)] = _run_hooks(a, a._b, shares[id(a)])
     with recording():
+        new = []
         for a in held:
-            a.grad = a._n + a.grad
+            old, share = a._n, shares[id(a)]
+            new.append(share if type(old) is float and old == 0.0 else old + share)
+    for a, grad in zip(held, new):  # noqa: B905 (the same list)
+        a.grad = grad
 
 
 def _undo(old: list[tuple[Value, Any]]) -> None:

@@ -37,18 +37,7 @@ class DomainError(ValueError):
         self.operands = tuple(_data(v) for v in operands)
         self.labels = tuple(getattr(v, "label", None) for v in operands)
         self.reason = reason
-        free = [n for n in _FREE_NAMES if n not in self.labels]
-        names = [_describe(v, free[i % len(free)]) for i, v in enumerate(operands)]
-        bracketed = "({0})" in rule.text  # exp({0}) needs no more brackets; {0} / {1} does
-        expression = rule.format(
-            [f"({n})" if " " in n and not bracketed else n for n in names])
-        bindings = " and ".join(
-            f"{name} = {_data(v)!r}"
-            for name, v in zip(names, operands, strict=True)
-            if not _is_constant(v)
-        )
-        where = f" with {bindings}" if bindings else ""
-        super().__init__(f"{rule.name}: {reason}: {expression}{where}")
+        super().__init__(f"{rule.name}: {reason}: {call_text(rule, operands)}")
 
 
 class CompileError(ValueError):
@@ -59,6 +48,28 @@ class CompileError(ValueError):
     Python bool or compared while compile traces would freeze one branch into the trace. The
     engine cannot import the compile module, which sits above it.
     """
+
+
+def call_text(rule: Any, operands: Sequence[Any]) -> str:
+    """The op applied to its operands, named as a reader knows them, and their values:
+    ``log(a − 3.0) with a − 3.0 = -1.0``. Operands are named by :func:`operand_names`."""
+    names = operand_names(operands)
+    bracketed = "({0})" in rule.text  # exp({0}) needs no more brackets; {0} / {1} does
+    expression = rule.format([f"({n})" if " " in n and not bracketed else n for n in names])
+    bindings = " and ".join(
+        f"{name} = {_data(v)!r}"
+        for name, v in zip(names, operands, strict=True)
+        if not _is_constant(v)
+    )
+    return f"{expression} with {bindings}" if bindings else expression
+
+
+def operand_names(operands: Sequence[Any]) -> list[str]:
+    """How a message names each operand: its label, its number if it is a constant, its own
+    formula one level deep if it was computed (``a − 3.0``), else a free letter."""
+    labels = {getattr(v, "label", None) for v in operands}
+    free = [n for n in _FREE_NAMES if n not in labels]
+    return [_describe(v, free[i % len(free)]) for i, v in enumerate(operands)]
 
 
 def _data(v: Any) -> float:

@@ -29,8 +29,9 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from .anomaly import current as _anomaly
 from .diagram import NetworkDiagram, diagram
-from .engine import Group, Value, as_value, dot, group, group_of, no_grad, total
+from .engine import Group, Value, as_value, dot, group, group_of, no_grad, set_group, total
 from .files import write_atomic
 from .losses import Probabilities
 from .viz import SUMMARIES, number
@@ -129,6 +130,7 @@ def _groups_of(v: Value) -> list[Group]:
 
 
 SUMMARIES.update(neuron=_neuron_summary, layer=_layer_summary)
+_anomaly_mode = _anomaly.get
 
 
 class Module:
@@ -217,9 +219,13 @@ class Neuron(Module):
         a = self.a = z if self.activation == "softmax" else _activate(z, self.activation)
         # NOTE: tagged here rather than inside ``with group(...)``: two stores instead of a
         # context per call, which on micrograd's demo step cost a fifth of its time. Under
-        # no_grad the results are leaves with no history, and belong to no group.
+        # no_grad the results are leaves with no history, and belong to no group. In anomaly
+        # mode the nodes carry their creation sites, which keep the group instead.
         if z._a is not None:
-            z._g = a._g = self.group
+            if _anomaly_mode() is None:
+                z._g = a._g = self.group
+            else:
+                set_group(self.group, z, a)
         return a
 
     def named_parameters(self) -> list[tuple[str, Value]]:

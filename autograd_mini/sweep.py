@@ -20,12 +20,13 @@ never meets it (0 · inf would be nan).
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Callable, Container
 from typing import Any
 
+from . import anomaly as _anomaly
 from ._graph import local_partials, operands, reverse_edges
 from .cost import charge
-from .rules import STRONG_ZERO
+from .rules import CONST, STRONG_ZERO
 
 __all__ = ["forward_sweep", "reverse_sweep", "times"]
 
@@ -47,16 +48,27 @@ def times(g: Any, d: Any) -> Any:
 
 def reverse_sweep(order: list[Any], seeds: dict[int, Any], on_values: bool,
                   stop: Container[int] = frozenset(),
-                  live: Container[int] | None = None) -> dict[int, Any]:
+                  live: Container[int] | None = None,
+                  on_node: Callable[[Any, Any], Any] | None = None) -> dict[int, Any]:
     """Adjoints v̄ = Σ over consumers c of ∂c/∂v · c̄, for the nodes of a topological ``order``.
 
     ``seeds`` gives the starting adjoints by node id (``{id(f): 1.0}`` for ∂f/∂·). It does not
     pass adjoints on below a node in ``stop`` (the inputs of a transform), nor into a node
     outside ``live`` when that is given (nodes that cannot reach any input). With
     ``on_values`` the adjoints are Values.
+
+    ``on_node(node, adjoint)``, when given, is called once for every node of ``order`` that is
+    not a constant, as soon as its adjoint is final (None for a node that no share reached),
+    and returns the adjoint to pass on (None for none): :meth:`Value.register_hook
+    <autograd_mini.Value.register_hook>`'s hooks run there. Interior nodes come last to
+    first, and then the inputs, in the order of ``order``. Inside
+    :func:`autograd_mini.detect_anomaly`, every share is checked as it is added.
     """
     charge(reverse=1, nodes=len(order))
     bar = dict(seeds)
+    anomaly = _anomaly.current.get()
+    if on_node is not None or anomaly is not None:
+        return _watched_reverse(order, bar, on_values, stop, live, on_node, anomaly)
     edges = reverse_edges(order, "value" if on_values else "float", reached=bar, stop=stop)
     for consumer, _, p, d in edges:
         key = id(p)
@@ -67,6 +79,60 @@ def reverse_sweep(order: list[Any], seeds: dict[int, Any], on_values: bool,
             continue
         previous = bar.get(key)
         bar[key] = contribution if previous is None else previous + contribution
+    return bar
+
+
+def _watched_reverse(order: list[Any], bar: dict[int, Any], on_values: bool,
+                     stop: Container[int], live: Container[int] | None,
+                     on_node: Callable[[Any, Any], Any] | None,
+                     anomaly: _anomaly.Anomaly | None) -> dict[int, Any]:
+    """The reverse sweep of :func:`reverse_sweep` written as a loop over nodes, so that a
+    hook can see each node's final adjoint and anomaly mode each share: the same sums, in
+    the same order, as the walk over :func:`~autograd_mini._graph.reverse_edges`."""
+    kinks: list[_anomaly.Kink] = []
+    leaves = []
+    for node in reversed(order):
+        rule = node._op
+        if not rule.arity:
+            if rule is not CONST:
+                leaves.append(node)
+            continue
+        key = id(node)
+        g = bar.get(key)
+        if on_node is not None:
+            g = on_node(node, g)
+            if g is None:
+                continue
+            bar[key] = g
+        elif g is None:
+            continue
+        if anomaly is not None:
+            anomaly.reached(node, g, kinks)
+        if key in stop:
+            continue
+        ds = local_partials(node, on_values)
+        for i, p in enumerate(operands(node)):
+            if p._op is CONST:
+                continue
+            pk = id(p)
+            if live is not None and pk not in live:
+                continue
+            d = ds[i]
+            share = times(g, d)
+            if share is STRONG_ZERO:  # a stopped edge: nothing to add
+                continue
+            before = bar.get(pk)
+            after = share if before is None else before + share
+            if anomaly is not None:
+                anomaly.check_share(node, i, p, d, g, share, before, after)
+            bar[pk] = after
+    if on_node is not None:
+        for node in reversed(leaves):  # the inputs, in the order of ``order``
+            g = on_node(node, bar.get(id(node)))
+            if g is not None:
+                bar[id(node)] = g
+    if anomaly is not None:
+        anomaly.end_pass(kinks)
     return bar
 
 

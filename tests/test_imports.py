@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("errors", "files"),
     ("rules",),
     ("_graph",),
-    ("cost",),
+    ("cost", "anomaly"),
     ("sweep",),
     ("engine",),
     ("functional",),
@@ -46,7 +46,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("cli",),
     ("__main__",),
 ]
-CORE = ("errors", "files", "rules", "_graph", "cost", "sweep", "engine", "functional")
+CORE = ("errors", "files", "rules", "_graph", "cost", "anomaly", "sweep", "engine",
+        "functional")
 OPTIONAL = ("graphviz", "pygraphviz", "hypothesis", "sympy", "mpmath", "torch", "numpy",
             "matplotlib", "anywidget")
 

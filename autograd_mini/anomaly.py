@@ -1,0 +1,325 @@
+"""Anomaly mode: where a NaN or an infinity was made, in the forward pass or in the backward
+pass, and where backward went through a kink.
+
+A NaN rarely shows where it was made: by the time a loss prints ``nan``, every node after the
+first bad one is ``nan`` too. So, while :func:`autograd_mini.detect_anomaly` is on:
+
+* every op records its creation :class:`Site` (file, line, function and the line of code,
+  from the first frame outside this package), and checks its result. The first op that
+  gives ``nan`` from operands that are not ``nan`` (``inf − inf``, ``0 · inf``), or, with
+  ``check_inf=True``, ``±inf`` from finite operands (``exp(1000)``), raises
+  :class:`AnomalyError` there, naming the op, its operands and the site;
+* the backward pass checks every edge x̄ += ∂v/∂x · v̄. The first share that is ``nan`` while
+  v̄ is not (a partial that is ``nan``, or ``sqrt′(0) = inf`` times an adjoint of 0), or the
+  first sum of two shares that is (``inf + (−inf)``), raises, naming the node, the partial
+  and the site where the node was made;
+* the backward pass counts the nodes whose operands sit exactly on a kink of their op
+  (``relu`` or ``abs`` at 0, ``maximum`` or ``minimum`` at a tie), where the partial it used
+  is a subgradient, a convention rather than a derivative; it can warn about them.
+
+When anomaly mode is off, nothing here runs: no site is recorded and no check is made, so
+the engine is exactly as fast and as small as without it (``make bench``).
+
+This module is part of the core: it imports only the standard library, and the engine and
+the sweeps import it.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import sys
+import warnings
+from collections.abc import Sequence
+from contextvars import ContextVar
+from typing import Any
+
+from ._graph import operands
+from .errors import call_text, operand_names
+
+__all__ = ["Anomaly", "AnomalyError", "Kink", "KinkWarning", "Site", "site_here"]
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+class Site:
+    """Where a node was made: ``file``, ``line``, ``function`` and ``code`` (the line itself).
+
+    It is the first frame outside this package, so a node that a :class:`~autograd_mini.nn`
+    layer or a loss makes is placed at the user's line that called the model.
+    """
+
+    __slots__ = ("code", "file", "function", "line")
+
+    def __init__(self, file: str, line: int, function: str, code: str) -> None:
+        self.file = file
+        self.line = line
+        self.function = function
+        self.code = code
+
+    @property
+    def where(self) -> str:
+        """``file.py:42``: the file's base name and the line."""
+        return f"{os.path.basename(self.file)}:{self.line}"
+
+    def __str__(self) -> str:
+        text = f"{self.where}, in {self.function}"
+        return f"{text}: {self.code}" if self.code else text
+
+    def __repr__(self) -> str:
+        return f"Site({self.file!r}, {self.line}, {self.function!r}, {self.code!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Site) and (self.file, self.line, self.function) == (
+            other.file, other.line, other.function)
+
+    def __hash__(self) -> int:
+        return hash((self.file, self.line, self.function))
+
+
+def site_here(skip: int = 1) -> Site | None:
+    """The :class:`Site` of the innermost frame outside this package, or None if every
+    frame is inside it; ``skip`` frames are passed over first."""
+    frame: Any = sys._getframe(skip)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    code = frame.f_code
+    line = frame.f_lineno
+    return Site(code.co_filename, line, code.co_name,
+                linecache.getline(code.co_filename, line).strip())
+
+
+class AnomalyError(FloatingPointError):
+    """Anomaly mode found where a NaN or an infinity was made.
+
+    Its attributes say what the message says: ``phase`` (``"forward"`` or ``"backward"``),
+    ``op`` (the rule's name), ``operands`` (their values), ``site`` (the :class:`Site` of the
+    node, or None), ``node`` (the node itself) and, in the backward pass, ``partial`` and
+    ``adjoint``, the two factors of the share that went wrong.
+
+    A FloatingPointError, as JAX's ``jax_debug_nans`` raises.
+    """
+
+    def __init__(self, message: str, *, phase: str, node: Any, site: Site | None,
+                 partial: float | None = None, adjoint: float | None = None) -> None:
+        super().__init__(message)
+        self.phase = phase
+        self.node = node
+        self.op: str = node.rule.name
+        self.operands = tuple(_number(p) for p in operands(node))
+        self.site = site
+        self.partial = partial
+        self.adjoint = adjoint
+
+
+class KinkWarning(UserWarning):
+    """The backward pass went through a kink of an op exactly, where the partial it used is
+    a subgradient (``relu′(0) = 0``) rather than a derivative."""
+
+
+class Kink:
+    """A node whose operands sit exactly on a kink of its op, met by a backward pass: the
+    ``node``, its ``op``, its ``operands`` (values), the ``partials`` the pass used there, and
+    its ``site`` (or None)."""
+
+    __slots__ = ("node", "op", "operands", "partials", "site")
+
+    def __init__(self, node: Any, partials: Sequence[float], site: Site | None) -> None:
+        self.node = node
+        self.op: str = node.rule.name
+        self.operands = tuple(_number(p) for p in operands(node))
+        self.partials = tuple(partials)
+        self.site = site
+
+    def __str__(self) -> str:
+        rule = self.node.rule
+        names = operand_names(operands(self.node))
+        used = ", ".join(_partial_name(rule, i, names, self.operands) + f" = {d!r}"
+                         for i, d in enumerate(self.partials))
+        at = "" if self.site is None else f" (made at {self.site.where})"
+        return f"{call_text(rule, operands(self.node))}{at}: took {used}"
+
+    def __repr__(self) -> str:
+        return f"<kink {self}>"
+
+
+def site_of(node: Any) -> Site | None:
+    """The creation site a node recorded in anomaly mode, or None."""
+    extras = getattr(node, "_g", None)
+    site: Site | None = getattr(extras, "site", None)
+    return site
+
+
+def _number(x: Any) -> float:
+    """A float for a node, a Value adjoint or a number."""
+    return float(getattr(x, "data", x))
+
+
+def _finite(x: float) -> bool:
+    return x - x == 0.0  # false for ±inf and nan
+
+
+class Anomaly:
+    """The settings and the findings of one :func:`autograd_mini.detect_anomaly` block.
+
+    ``check_inf`` also stops at the first infinity made from finite numbers; ``warn_kinks``
+    warns (:class:`KinkWarning`) after each backward pass that went through a kink exactly.
+    ``kinks`` lists the :class:`Kink` records of every pass run in the block.
+    """
+
+    def __init__(self, check_inf: bool = False, warn_kinks: bool = False) -> None:
+        if not isinstance(check_inf, bool) or not isinstance(warn_kinks, bool):
+            raise TypeError("detect_anomaly: check_inf and warn_kinks must be True or False")
+        self.check_inf = check_inf
+        self.warn_kinks = warn_kinks
+        self.kinks: list[Kink] = []
+
+    # -- forward ---------------------------------------------------------------------------------
+
+    def check_forward(self, node: Any, site: Site | None) -> None:
+        """Raise if ``node``'s value is the first NaN (or, with check_inf, infinity)."""
+        y = node.data
+        if y - y == 0.0:  # finite: the common case
+            return
+        xs = [p.data for p in operands(node)]
+        if y != y:
+            if any(x != x for x in xs):
+                return  # a nan that came in: the op that made it raised already, or it is data
+            what = "nan"
+        elif self.check_inf and all(_finite(x) for x in xs):
+            what = repr(y)
+        else:
+            return
+        rule = node.rule
+        text = (f"forward: {rule.name} gave {what}"
+                f"{' from finite operands' if what != 'nan' else ''}: "
+                f"{call_text(rule, operands(node))}{_at(site)}")
+        raise AnomalyError(text, phase="forward", node=node, site=site)
+
+    # -- backward --------------------------------------------------------------------------------
+
+    def check_share(self, consumer: Any, i: int, operand: Any, partial: Any, adjoint: Any,
+                    share: Any, before: Any, after: Any) -> None:
+        """Raise if the share ∂consumer/∂operand · adjoint, or the operand's adjoint once the
+        share is added, is the first NaN (or, with check_inf, infinity) of the pass."""
+        s = _number(share)
+        if _finite(s):  # the share is fine: is the sum?
+            if before is None:
+                return
+            total = _number(after)
+            if _finite(total):
+                return
+            b = _number(before)
+            if (b == b if total != total else self.check_inf and _finite(b)):
+                self._sum_error(consumer, operand, b, s, total)
+            return
+        g = _number(adjoint)
+        if s != s:
+            if g != g:
+                return  # the adjoint was nan already: that pass raised, or it was a seed
+        elif not (self.check_inf and _finite(g)):
+            return
+        d = _number(partial)
+        if d != d and any(x != x for x in (_number(p) for p in operands(consumer))):
+            return  # a nan operand: the forward check saw it made, or it is data
+        rule = consumer.rule
+        ops = operands(consumer)
+        names = operand_names(ops)
+        site = site_of(consumer)
+        part = _partial_name(rule, i, names, [_number(p) for p in ops])
+        text = (f"backward: the adjoint of {_name(operand, names[i])} became {s!r} at "
+                f"{call_text(rule, ops)}: the partial {part} = {d!r} times that node's "
+                f"adjoint {g!r} gives {s!r}{_at(site)}")
+        raise AnomalyError(text, phase="backward", node=consumer, site=site,
+                           partial=d, adjoint=g)
+
+    def _sum_error(self, consumer: Any, operand: Any, before: float, share: float,
+                   total: float) -> None:
+        ops = operands(consumer)
+        site = site_of(consumer)
+        name = _name(operand, operand_names([operand])[0])
+        text = (f"backward: the adjoint of {name} became {total!r} when two of its shares "
+                f"were added: {before!r} + {share!r}; the second came from "
+                f"{call_text(consumer.rule, ops)}{_at(site)}")
+        raise AnomalyError(text, phase="backward", node=consumer, site=site,
+                           adjoint=share)
+
+    def reached(self, node: Any, adjoint: Any, pass_kinks: list[Kink]) -> None:
+        """Count a node of the pass that sits exactly on a kink of its op."""
+        rule = node.rule
+        if rule.kink is None or not rule.arity or adjoint is None:
+            return
+        ops = operands(node)
+        xs = [_number(p) for p in ops]
+        try:
+            on_kink = rule.kink(*xs) == 0
+        except (ArithmeticError, ValueError):
+            return
+        if on_kink:
+            partials = [float(d) for d in _float_partials(node, xs)]
+            pass_kinks.append(Kink(node, partials, site_of(node)))
+
+    def end_pass(self, pass_kinks: list[Kink]) -> None:
+        """Keep the pass's kinks, and warn about them if asked to."""
+        if not pass_kinks:
+            return
+        self.kinks.extend(pass_kinks)
+        if self.warn_kinks:
+            shown = "; ".join(str(k) for k in pass_kinks[:3])
+            more = f"; and {len(pass_kinks) - 3} more" if len(pass_kinks) > 3 else ""
+            count = len(pass_kinks)
+            warnings.warn(
+                f"backward went through {count} kink{'s' if count > 1 else ''} exactly, where "
+                f"the partials are subgradients: {shown}{more}", KinkWarning,
+                stacklevel=_user_level())
+
+
+def _user_level() -> int:
+    """The ``stacklevel`` of a warning that points at the user's line: the first frame
+    outside this package, counted from the caller of :func:`warnings.warn`."""
+    frame: Any = sys._getframe(1)
+    level = 2
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame = frame.f_back
+        level += 1
+    return level - 1
+
+
+def _float_partials(node: Any, xs: list[float]) -> list[Any]:
+    rule = node.rule
+    out = _number(node)
+    if rule.arity < 0:
+        return list(rule.partials[0](xs, out))
+    return [d(*xs, out) for d in rule.partials]
+
+
+def _partial_name(rule: Any, i: int, names: Sequence[str], xs: Sequence[float]) -> str:
+    """``sqrt′(0.0)`` for a unary op; ``∂(x / y)/∂y`` for any other."""
+    if rule.arity == 1:
+        return f"{rule.name}′({xs[0]!r})"
+    bracketed = "({0})" in rule.text
+    expression = rule.format([f"({n})" if " " in n and not bracketed else n for n in names])
+    return f"∂({expression})/∂{names[i]}"
+
+
+def _name(node: Any, fallback: str) -> str:
+    label = getattr(node, "label", None)
+    if label:
+        kind = " (an input)" if node.rule.name == "input" else ""
+        return f"{label}{kind}"
+    return fallback
+
+
+def _at(site: Site | None) -> str:
+    if site is None:
+        return ""
+    code = f"\n    {site.code}" if site.code else ""
+    return f"\n  made at {site.where}, in {site.function}{code}"
+
+
+#: The settings of the innermost detect_anomaly block, or None: read once per backward pass
+#: and once per sweep, never per op (the engine's op path reads its own state).
+current: ContextVar[Anomaly | None] = ContextVar("autograd_mini.anomaly", default=None)
+
