@@ -69,6 +69,23 @@ How numbers are written, and why:
   ``precision=17`` still writes 0.1 as ``0.1``; exponents are short (``1e-7``, ``1e+22``); and a
   zero is ``0``, never ``-0``.
 
+A node whose operands sit exactly on a kink of its op (relu or abs at 0, maximum at a tie)
+has no derivative there: the partial the engine uses is a subgradient, a convention. The
+tangent and adjoint rows that use it are marked ‡, and a note under the tables says which
+partial was taken:
+
+>>> w = Value(0.0, label="w")
+>>> print(trace((w.relu() + 1) * w).to_text(sections=("adjoint",)))
+Adjoint trace (reverse mode)
+  v̄₃ =  1               1
+  v̄₂ =  v̄₃ · v₀         0
+  v̄₀ =  v̄₃ · v₂         1
+  v̄₁ =  v̄₂              0
+  v̄₀ += v̄₁ · [v₀ > 0]   1   ‡
+<BLANKLINE>
+‡ v₁ = relu(v₀) is at a kink of relu (v₀ = 0), where it has no derivative: the marked
+  rows use ∂v₁/∂v₀ = 0 there, a subgradient.
+
 With ``full=True`` the tangent table writes every term of the chain rule, v̇ⱼ · ∂vᵢ/∂vⱼ for
 every operand vⱼ that is a variable, also where v̇ⱼ = 0; by default terms of operands that no
 direction reaches are left out (and a row with none left is ``0``). The adjoint table always
@@ -80,6 +97,7 @@ from __future__ import annotations
 
 import html
 import math
+import textwrap
 import unicodedata
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -175,6 +193,8 @@ class Trace:
         self._dot: dict[int, float] = {}
         self.tangents = [] if self.direction is None else self._tangent_rows(order)
         self.adjoints = self._adjoint_rows(order)
+        #: The steps whose operands sit exactly on a kink of their op, in trace order.
+        self.kinks: list[Value] = [v for v in self.intermediates if at_kink(v)]
         self._digits_for: dict[int, dict[Key, int]] = {}
 
     # -- building ------------------------------------------------------------------------------
@@ -315,32 +335,57 @@ class Trace:
     # -- rendering -----------------------------------------------------------------------------
 
     def _lines(self, fmt: _Format, sections: Sequence[str],
-               precision: int) -> list[tuple[str, str, str, str, float, int]]:
-        """(section, left-hand side, ``=`` or ``+=``, formula, value, its digits) for every
-        row of the chosen sections."""
+               precision: int) -> list[tuple[str, str, str, str, float, int, str]]:
+        """(section, left-hand side, ``=`` or ``+=``, formula, value, its digits, mark) for
+        every row of the chosen sections; the mark is ``‡`` on a row that uses a partial at
+        a kink, else empty."""
         unknown = [s for s in sections if s not in SECTIONS]
         if unknown:
             raise ValueError(f"trace: unknown sections {unknown}; choose from {SECTIONS}")
         digits = self._digits(precision)
-        out: list[tuple[str, str, str, str, float, int]] = []
+        kinks = {id(v) for v in self.kinks}
+        out: list[tuple[str, str, str, str, float, int, str]] = []
         if "primal" in sections:
             for row in self.primals:
                 out.append(("primal", fmt.var(row.index), "=", self._definition(row.node, fmt),
-                            row.value, digits[("primal", id(row.node))]))
+                            row.value, digits[("primal", id(row.node))], ""))
         if "tangent" in sections and self.direction is not None:
             for t in self.tangents:
+                mark = KINK if id(t.node) in kinks and t.terms else ""
                 out.append(("tangent", fmt.dot(fmt.var(t.index)), "=", self._tangent(t, fmt),
-                            t.value, digits[("tangent", id(t.node))]))
+                            t.value, digits[("tangent", id(t.node))], mark))
         if "adjoint" in sections:
             for k, a in enumerate(self.adjoints):
                 lhs = fmt.bar(fmt.var(a.index))
                 d = digits[("adjoint", k)]
                 if a.consumer is None:
-                    out.append(("adjoint", lhs, "=", "1", a.value, d))
+                    out.append(("adjoint", lhs, "=", "1", a.value, d, ""))
                 else:
+                    mark = KINK if id(a.consumer) in kinks else ""
                     out.append(("adjoint", lhs, "+=" if a.accumulate else "=",
-                                self._adjoint(a, fmt), a.value, d))
+                                self._adjoint(a, fmt), a.value, d, mark))
         return out
+
+    def _kink_notes(self, fmt: _Format, lines: Sequence[tuple[str, ...]],
+                    wrap: bool = False) -> list[str]:
+        """One note per kink that a shown row used: which partial was taken there; for a
+        terminal, wrapped to lines of 88 columns."""
+        if not any(line[-1] for line in lines):
+            return []
+        notes = []
+        for v in self.kinks:
+            args = operands(v)
+            name = fmt.var(self.index[id(v)])
+            at = ", ".join(f"{self._name(p, fmt)} = {_number_text(p.data)}" for p in args
+                           if p._op is not CONST)
+            ds = _float_partials(v)
+            used = ", ".join(f"∂{name}/∂{self._name(p, fmt)} = {_number_text(float(d))}"
+                             for p, d in zip(args, ds, strict=True) if p._op is not CONST)
+            note = (f"{KINK} {name} = {self._definition(v, fmt)} is at a kink of "
+                    f"{v._op.name} ({at}), where it has no derivative: the marked rows use "
+                    f"{used} there, a subgradient.")
+            notes += textwrap.wrap(note, 88, subsequent_indent="  ") if wrap else [note]
+        return notes
 
     def _name(self, node: Value, fmt: _Format) -> str:
         if node._op is CONST:
@@ -380,15 +425,16 @@ class Trace:
         width_formula = max((_width(line[3]) for line in lines), default=0)
         out: list[str] = []
         current = None
-        for section, lhs, op, formula, value, digits in lines:
+        for section, lhs, op, formula, value, digits, mark in lines:
             if section != current:
                 if out:
                     out.append("")
                 out.append(self._title(section))
                 current = section
             out.append(f"  {_pad(lhs, width_lhs)} {op:<2} {_pad(formula, width_formula)}   "
-                       f"{_number_text(value, digits)}".rstrip())
-        return "\n".join(out)
+                       f"{_number_text(value, digits)}{'   ' + mark if mark else ''}".rstrip())
+        notes = self._kink_notes(_TEXT, lines, wrap=True)
+        return "\n".join(out + (["", *notes] if notes else []))
 
     def _title(self, section: str) -> str:
         if section == "primal":
@@ -405,14 +451,17 @@ class Trace:
         :meth:`to_text`."""
         out: list[str] = []
         current = None
-        for section, lhs, op, formula, value, digits in self._lines(_LATEX, sections, precision):
+        lines = self._lines(_LATEX, sections, precision)
+        for section, lhs, op, formula, value, digits, mark in lines:
             if section != current:
                 if out:
                     out.append("")
                 out += [f"**{self._title(section)}**", "", "| step | value |", "|---|---:|"]
                 current = section
-            out.append(f"| ${lhs} {_latex_op(op)} {formula}$ | {_number_text(value, digits)} |")
-        return "\n".join(out)
+            out.append(f"| ${lhs} {_latex_op(op)} {formula}$ | {_number_text(value, digits)}"
+                       f"{' ' + mark if mark else ''} |")
+        notes = self._kink_notes(_TEXT, lines)
+        return "\n".join(out + (["", *notes] if notes else []))
 
     def to_latex(self, precision: int = PRECISION, sections: Sequence[str] = SECTIONS) -> str:
         """An ``aligned`` block per table, ready to paste between ``$$`` or into an equation;
@@ -420,12 +469,14 @@ class Trace:
         blocks: list[str] = []
         rows: list[str] = []
         current = None
-        for section, lhs, op, formula, value, digits in self._lines(_LATEX, sections, precision):
+        for section, lhs, op, formula, value, digits, mark in self._lines(_LATEX, sections,
+                                                                          precision):
             if section != current and rows:
                 blocks.append(_aligned(rows))
                 rows = []
             current = section
-            rows.append(f"{lhs} &{_latex_op(op)} {formula} && = {_latex_number(value, digits)}")
+            rows.append(f"{lhs} &{_latex_op(op)} {formula} && = {_latex_number(value, digits)}"
+                        f"{_LATEX_KINK if mark else ''}")
         if rows:
             blocks.append(_aligned(rows))
         return "\n\n".join(blocks)
@@ -433,7 +484,8 @@ class Trace:
     def _repr_html_(self) -> str:
         parts = []
         current = None
-        for section, lhs, op, formula, value, digits in self._lines(_HTML, SECTIONS, PRECISION):
+        lines = self._lines(_HTML, SECTIONS, PRECISION)
+        for section, lhs, op, formula, value, digits, mark in lines:
             if section != current:
                 if current is not None:
                     parts.append("</tbody></table>")
@@ -442,9 +494,11 @@ class Trace:
                 current = section
             parts.append(f"<tr><td style='text-align:left'>{lhs}</td><td>{op}</td>"
                          f"<td style='text-align:left'>{formula}</td>"
-                         f"<td style='text-align:right'>{_number_text(value, digits)}</td></tr>")
+                         f"<td style='text-align:right'>{_number_text(value, digits)}</td>"
+                         f"<td>{mark}</td></tr>")
         if current is not None:
             parts.append("</tbody></table>")
+        parts += [f"<p>{note}</p>" for note in self._kink_notes(_HTML, lines)]
         return "\n".join(parts)
 
     def __str__(self) -> str:
@@ -458,6 +512,30 @@ class Trace:
 def trace(root: Value, wrt: Direction | None = None, *, full: bool = False) -> Trace:
     """The evaluation trace of ``root``; see :class:`Trace`."""
     return Trace(root, wrt, full=full)
+
+
+#: The mark of a row that uses a partial at a kink, and how LaTeX writes it.
+KINK = "‡"
+_LATEX_KINK = r" \quad \ddagger"
+
+
+def at_kink(v: Value) -> bool:
+    """Whether ``v``'s operands sit exactly on a kink of its op: where the rule's ``kink``
+    function is 0 (relu and abs at 0, maximum and minimum at a tie)."""
+    rule = v._op
+    if rule.kink is None or not rule.arity:
+        return False
+    try:
+        return bool(rule.kink(*(p.data for p in operands(v))) == 0)
+    except (ArithmeticError, ValueError, TypeError):
+        return False
+
+
+def _float_partials(v: Value) -> list[float]:
+    xs = [p.data for p in operands(v)]
+    if v._op.arity == VARIADIC:
+        return list(v._op.partials[0](xs, v.data))
+    return [d(*xs, v.data) for d in v._op.partials]
 
 
 # ---------------------------------------------------------------------------------------------
