@@ -102,6 +102,7 @@ import unicodedata
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ._graph import operands, reverse_edges, topological_order, wengert
 from .engine import Value
@@ -366,7 +367,7 @@ class Trace:
                                 self._adjoint(a, fmt), a.value, d, mark))
         return out
 
-    def _kink_notes(self, fmt: _Format, lines: Sequence[tuple[str, ...]],
+    def _kink_notes(self, fmt: _Format, lines: Sequence[tuple[Any, ...]],
                     wrap: bool = False) -> list[str]:
         """One note per kink that a shown row used: which partial was taken there; for a
         terminal, wrapped to lines of 88 columns."""
