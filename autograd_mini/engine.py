@@ -66,6 +66,7 @@ __all__ = [
     "apply_rule",
     "as_value",
     "compiling",
+    "computed_without_graph",
     "constant",
     "detect_anomaly",
     "dot",
@@ -473,6 +474,12 @@ def _no_graph(v: Value) -> bool:
     return b is _NO_GRAPH or (type(b) is _Hooks and b.no_graph)
 
 
+def computed_without_graph(v: Value) -> bool:
+    """Whether ``v`` was computed by an op under :func:`no_grad`, so that nothing below it was
+    recorded (an input made with ``Value(...)`` was not computed, and is False)."""
+    return not v._op.arity and _no_graph(v)
+
+
 def _hooks_of(v: Value) -> _Hooks | None:
     if not v._op.arity:
         b = v._b
@@ -871,7 +878,7 @@ class Value:
         on a 10,000-step tanh chain (``make bench``, docs/benchmarks.md).
         """
         seed = to_float(seed, "backward seed")
-        if not self._op.arity and _no_graph(self):
+        if computed_without_graph(self):
             raise RuntimeError(
                 "backward() on a Value computed under no_grad(): no graph was recorded, so "
                 "nothing below it can get a gradient. Compute it outside no_grad(), or call "

@@ -25,7 +25,7 @@ from typing import Any, Literal, TypeVar
 
 from ._graph import operands, topological_order
 from .cost import charge
-from .engine import Value, constant, recording, to_float
+from .engine import Value, computed_without_graph, constant, recording, to_float
 from .sweep import forward_sweep, reverse_sweep
 
 __all__ = ["grad", "hessian", "jacobian", "jvp", "value_and_grad", "vjp"]
@@ -136,6 +136,11 @@ def _fresh(x: Any, i: int, who: str) -> Value:
 
 def _output(o: Any, k: int, who: str) -> Value:
     if isinstance(o, Value):
+        if computed_without_graph(o):
+            raise RuntimeError(
+                f"{who}: output {k} of f was computed under no_grad(): no graph was recorded, "
+                "so its derivative would be a silent 0. Compute it outside no_grad(), or use "
+                "stop_gradient(...) where a derivative of 0 is meant")
         return o
     if isinstance(o, (int, float)) and not isinstance(o, bool):
         return constant(o)  # does not depend on the inputs

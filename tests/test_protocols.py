@@ -215,6 +215,23 @@ def test_backward_on_a_result_computed_under_no_grad_raises(build: Any,
     assert (x.grad, y.grad) == (0.0, 0.0)
 
 
+@pytest.mark.parametrize("transform", [
+    lambda f: am.grad(f)(3.0),
+    lambda f: am.value_and_grad(f)(3.0),
+    lambda f: am.jvp(f, (3.0,), (1.0,)),
+    lambda f: am.vjp(f, 3.0)[1](1.0),
+    lambda f: am.jacobian(f)(3.0),
+])
+def test_a_transform_of_a_function_that_returns_a_no_grad_result_raises(transform: Any) -> None:
+    # without the error each of these would give 0 where ∂(x²)/∂x = 6
+    def f(x: Any) -> Any:
+        with no_grad():
+            return x * x
+
+    with pytest.raises(RuntimeError, match=r"output 0 of f was computed under no_grad"):
+        transform(f)
+
+
 def test_inputs_keep_their_meaning() -> None:
     x = Value(3.0)
     x.backward()  # ∂x/∂x = 1

@@ -34,6 +34,7 @@ from autograd_mini.testing import (
     RuleCheckError,
     SympyMismatchError,
     assert_matches_sympy,
+    check_grads,
     check_rule,
     gradcheck,
     numerical_grad,
@@ -333,6 +334,21 @@ def test_gradcheck_says_why_it_disagrees() -> None:
     # analytic ∂/∂x of x·sg(x) is x = 2; central differences of x² give 2x = 4
     with pytest.raises(GradcheckError, match=r"stop_gradient.*defined rather than derived"):
         gradcheck(lambda x: x * stop_gradient(x), [2.0])
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_check_grads_says_why_it_disagrees(order: int) -> None:
+    # as above: analytic 2, numeric 4, in both modes; at order 2 the first order fails first
+    with pytest.raises(GradcheckError, match=r"stop_gradient.*defined rather than derived"):
+        check_grads(lambda x: x * stop_gradient(x), [2.0], order=order)
+
+
+def test_check_grads_adds_no_note_without_a_surrogate() -> None:
+    wrong = am.primitive("wrong_square_sg", lambda x: x * x, [lambda x, out: 3.0 * x],
+                         check=False)  # ∂(x²)/∂x is 2x, not 3x
+    with pytest.raises(GradcheckError) as caught:
+        check_grads(lambda x: wrong(x), [1.5], order=1)
+    assert "NOTE" not in str(caught.value)
 
 
 def test_random_programs_leave_surrogates_out_unless_named() -> None:

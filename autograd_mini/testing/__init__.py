@@ -305,14 +305,20 @@ def gradcheck(f: Callable[..., Any], xs: Sequence[float], eps: float = 1e-6,
             for i, (x, v, n) in enumerate(zip(point, inputs, numeric, strict=True))]
     if not all(ok for *_, ok in rows):
         error = GradcheckError(rows, atol, rtol)
-        surrogates = sorted({v._op.name for v in topological_order(out) if v._op.surrogate})
-        if surrogates:  # the mismatch is then expected: say so beside the numbers
-            error.args = (f"{error}\nNOTE: f uses {', '.join(surrogates)}, whose partials "
-                          "are defined rather than derived from its value (a surrogate row, "
-                          "such as stop_gradient's 0), so central differences of f are not "
-                          "its gradient here.",)
+        _note_surrogates(error, out)
         raise error
     return True
+
+
+def _note_surrogates(error: GradcheckError, out: Value) -> None:
+    """Add a note to a mismatch of a function that uses a surrogate row, where the mismatch
+    is expected: say so beside the numbers."""
+    surrogates = sorted({v._op.name for v in topological_order(out) if v._op.surrogate})
+    if surrogates:
+        error.args = (f"{error}\nNOTE: f uses {', '.join(surrogates)}, whose partials are "
+                      "defined rather than derived from its value (a surrogate row, such as "
+                      "stop_gradient's 0), so central differences of f are not its gradient "
+                      "here.",)
 
 
 def _compare(analytic: Sequence[Any], point: Sequence[float], numeric: Sequence[float],
@@ -359,9 +365,6 @@ def check_grads(f: Callable[..., Any], xs: Sequence[float],
     if order < 1:
         raise ValueError(f"check_grads: order must be at least 1, not {order}")
     point = _points(xs, "check_grads")
-    n = len(point)
-    # Fixed, unremarkable weights: every component matters, none cancels by symmetry.
-    w = [1.0 + 0.37 * k for k in range(n)]
 
     def scalar_f(*args: Any) -> Any:
         out = f(*args)
@@ -372,6 +375,27 @@ def check_grads(f: Callable[..., Any], xs: Sequence[float],
 
     numeric = _differences(scalar_f, point, eps, f"check_grads (mode={'/'.join(modes)}, "
                            f"order {_level}): the central differences of {_of}")
+    if _level == 1:
+        try:
+            return _check_all(scalar_f, point, numeric, modes, order, eps, atol, rtol, _of)
+        except GradcheckError as error:
+            try:  # which rows f uses, from one more run of it on Values
+                out = scalar_f(*(Value(x) for x in point))
+            except Exception:  # the mismatch is the error to report
+                out = None
+            if isinstance(out, Value):
+                _note_surrogates(error, out)
+            raise
+    return _check_all(scalar_f, point, numeric, modes, order, eps, atol, rtol, _of, _level)
+
+
+def _check_all(scalar_f: Callable[..., Any], point: list[float], numeric: Sequence[float],
+               modes: Sequence[str], order: int, eps: float, atol: float, rtol: float,
+               _of: str, _level: int = 1) -> bool:
+    """The comparisons of :func:`check_grads` at one order, then the orders above it."""
+    n = len(point)
+    # Fixed, unremarkable weights: every component matters, none cancels by symmetry.
+    w = [1.0 + 0.37 * k for k in range(n)]
     everything = tuple(range(n))
     for mode in modes:
         if mode == "rev":
