@@ -742,9 +742,11 @@ class Value:
           with the sum; what the hook returns is what flows on, and what ``grad`` keeps.
         * An input's hook gets the sum of this pass's shares, before they are added to its
           ``grad``; what it returns is what is added. Inputs' hooks run at the end of the
-          pass, in the order the expression first uses the inputs (the trace's order).
+          pass, once every adjoint is final.
         * A node's hooks run in the order they were registered, each given the result of the
-          one before. Interior nodes' hooks run root first, in reverse topological order.
+          one before. Interior nodes' hooks run root first, in reverse topological order;
+          the order among different inputs is fixed for a graph but not specified (nor is it
+          in PyTorch).
         * With ``backward(create_graph=True)`` the hook gets, and may return, a Value.
         * Only ``backward()`` calls hooks; the function transforms and the trace do not.
 
@@ -906,7 +908,7 @@ class Value:
                 self.grad = seed
                 _reverse_pass(self)
                 if held:
-                    _finish_inputs(self, held)
+                    _finish_inputs(held)
             except BaseException:
                 _restore_inputs(self, mark)
                 raise
@@ -1461,22 +1463,19 @@ def _count_consumers(root: Value, mark: _Mark) -> list[Value]:
     return held
 
 
-def _finish_inputs(root: Value, held: list[Value]) -> None:
+def _finish_inputs(held: list[Value]) -> None:
     """``grad = old + hooks(this pass's sum)`` for the inputs that the pass held (see
     :func:`_count_consumers`), ``old`` being the grad they had when the pass began.
 
-    Hooks run first, all of them, in the order the expression first uses the inputs; the
-    grads are written after. A sum with a Value is recorded even inside no_grad, so that the
+    Hooks run first, all of them, in the order the pass met the inputs; the grads are written
+    after. A sum with a Value is recorded even inside no_grad, so that the
     grad stays a function of the inputs that can be differentiated again, as a
     ``create_graph`` pass leaves it. NOTE: the pass's own loop therefore never adds to, or
     tests the truth of, a Value."""
     shares = {id(a): a.grad for a in held}
-    hooked = [a for a in held if type(a._b) is _Hooks and a._b.fns]
-    if len(hooked) > 1:
-        position = {id(v): k for k, v in enumerate(_graph.topological_order(root))}
-        hooked.sort(key=lambda v: position[id(v)])
-    for a in hooked:
-        shares[id(a)] = _run_hooks(a, a._b, shares[id(a)])
+    for a in held:
+        if type(a._b) is _Hooks and a._b.fns:
+            shares[id(a)] = _run_hooks(a, a._b, shares[id(a)])
     with recording():
         new = []
         for a in held:

@@ -36,7 +36,7 @@ from typing import Any
 import handwritten as hw
 
 import autograd_mini
-from autograd_mini import Value, total
+from autograd_mini import Value, detect_anomaly, site_of, total
 from autograd_mini._graph import topological_order
 from autograd_mini.datasets import moons
 from autograd_mini.losses import hinge, l2
@@ -58,7 +58,8 @@ MEMORY_TERMS = 100_000
 TOLERANCE = 1e-9  # max |Δ| between an engine's gradients and the hand-written ones
 
 LOOP_STEPS, LOOP_REPS = 5, 3  # the mlp-step training-loop context
-REPS = {"mlp-step": 9, "chain": 7, "chain-1e6": 3, "wide-sum": 5, "memory": 3, "backward": 9}
+REPS = {"mlp-step": 9, "chain": 7, "chain-1e6": 3, "wide-sum": 5, "memory": 3, "backward": 9,
+        "debugging": 7}
 
 # The targets of the issue
 TARGET_SPEEDUP_OVER_MICROGRAD = 30.0
@@ -779,6 +780,107 @@ def bench_backward(reps: int) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------
+# debugging: anomaly mode and hooks, on and off
+# ---------------------------------------------------------------------------------------------
+
+OFF = "off (no hook, no anomaly mode)"
+LEAF_HOOKS = "a hook on every parameter"
+ROOT_HOOK = "a hook on the cost (an interior node)"
+ANOMALY = "inside detect_anomaly()"
+
+
+class DebuggedMLP(DynamicMLP):
+    """The dynamic mlp-step with one of the debugging tools on; every hook returns None."""
+
+    def __init__(self, flat: Sequence[float], xs: list[list[float]], ys: list[float],
+                 how: str) -> None:
+        super().__init__(flat, xs, ys)
+        self.how = how
+        self.calls = 0
+        if how == LEAF_HOOKS:
+            for p in self.model.parameters():
+                p.register_hook(self.seen)
+
+    def seen(self, grad: float) -> None:
+        self.calls += 1
+
+    def cost(self) -> Value:
+        cost = mlp_cost(self.model, self.xs, self.ys)
+        if self.how == ROOT_HOOK:
+            cost.register_hook(self.seen)
+        return cost
+
+    def value_and_grad(self) -> tuple[float, list[float]]:
+        with detect_anomaly() if self.how == ANOMALY else _nothing():
+            cost = self.cost()
+            self.model.zero_grad()
+            cost.backward()
+        return cost.data, [p.grad for p in self.model.parameters()]
+
+    def step(self) -> float:
+        with detect_anomaly() if self.how == ANOMALY else _nothing():
+            cost = self.cost()
+            self.model.zero_grad()
+            cost.backward()
+        for p in self.model.parameters():
+            p.data -= LR * p.grad
+        return cost.data
+
+
+class _nothing:  # noqa: N801 (a stand-in for a context manager, used as one)
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def bench_debugging(checks: Checks, reps: int) -> dict[str, Any]:
+    """What the debugging tools cost on the mlp-step when they are on, side by side with the
+    same step when they are off; and what a node built off records (nothing)."""
+    say(f"\ndebugging: the mlp-step with hooks or anomaly mode on; {reps} repetitions")
+    data = moons(n=N_POINTS, noise=0.1, seed=0)
+    xs, ys = data.X, data.signs()
+    flat = [p.data for p in MLP(SIZES[0], list(SIZES[1:]), seed=0).parameters()]
+    engines = {how: DebuggedMLP(flat, xs, ys, how) for how in (OFF, LEAF_HOOKS, ROOT_HOOK,
+                                                               ANOMALY)}
+    cases = [Case(how, e.step, e.value_and_grad) for how, e in engines.items()]
+    reference = engines[OFF].value_and_grad()
+    for case in cases[1:]:
+        checks.compare("debugging", case, reference, required=True)
+    off = engines[OFF].cost()
+    records = site_of(off) is not None or hasattr(off, "_g")
+    assert not records, "a node built with anomaly mode off recorded something"
+    for case in cases:
+        probe(case)
+    round_robin(cases, reps)
+    base = statistics.median(cases[0].times)
+    rows = []
+    for case in cases:
+        median = statistics.median(case.times)
+        rows.append({"engine": case.engine, "status": "ok", "median_s": median,
+                     "min_s": min(case.times), "reps": len(case.times),
+                     "times_s": case.times, "x_off": median / base})
+        say(f"  {case.engine:40} {ms(median)} ms ({times(median / base)} the step with both "
+            "off)")
+
+    def nodes_with_sites() -> Any:
+        with detect_anomaly():
+            a, b = wide_data(MEMORY_TERMS // 10)
+            return balanced_sum([Value(x) * Value(y) for x, y in zip(a, b, strict=True)])
+
+    nodes = 4 * (MEMORY_TERMS // 10) - 1
+    per_node = peak_bytes(nodes_with_sites) / nodes
+    say(f"  anomaly mode: {per_node:.0f} bytes per node built (a creation site each)")
+    return {"workload": "debugging",
+            "description": "micrograd's demo step (as mlp-step, autograd_mini dynamic) with "
+                           "each debugging tool on, against the same step with both off; "
+                           "every hook returns None",
+            "reps": reps, "engines": rows, "records_when_off": records,
+            "anomaly_bytes_per_node": per_node}
+
+
+# ---------------------------------------------------------------------------------------------
 # wide-sum: Σ xᵢ·yᵢ, wide
 # ---------------------------------------------------------------------------------------------
 
@@ -1165,6 +1267,20 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append(f"| {g['graph']} | {g['nodes']:,} | {ms(g['fast_s'])} | "
                      f"{ms(g['shared_s'])} | {times(g['shared_over_fast'])} | "
                      f"{g['max_abs_diff']:.1g} |")
+    debug = res["debugging"]
+    lines += ["", "## debugging: hooks and anomaly mode, on and off", "",
+              f"{debug['description']}; median of {plural(debug['reps'], 'repetition')}.", "",
+              "| the step | median (ms) | min (ms) | × the step with both off |",
+              "|---|---:|---:|---:|"]
+    for r in debug["engines"]:
+        lines.append(f"| {r['engine']} | {ms(r['median_s'])} | {ms(r['min_s'])} | "
+                     f"{times(r['x_off'])} |")
+    lines += ["", "With both off, a node records nothing"
+              f" ({'NO: it did' if debug['records_when_off'] else 'checked'}): its group "
+              "slot stays unset, and the memory table above is the engine's whole cost. "
+              "Inside `detect_anomaly()` a node built costs "
+              f"{debug['anomaly_bytes_per_node']:.0f} bytes at peak, its creation site "
+              "included."]
     lines += ["", "## Gradient checks", "",
               f"Before any timing, each engine's value and gradients against the hand-written "
               f"closed form (tolerance {TOLERANCE:g}; required for autograd_mini dynamic).", "",
@@ -1209,6 +1325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "wide-sum": bench_wide_sum(opt, checks, reps["wide-sum"]),
         "memory": bench_memory(opt, reps["memory"]),
         "backward": bench_backward(reps["backward"]),
+        "debugging": bench_debugging(checks, reps["debugging"]),
     }
     info["load_average_at_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
     info["duration_s"] = perf_counter() - started
