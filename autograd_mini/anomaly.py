@@ -137,9 +137,11 @@ class Kink:
         rule = self.node.rule
         names = operand_names(operands(self.node))
         used = ", ".join(_partial_name(rule, i, names, self.operands) + f" = {d!r}"
-                         for i, d in enumerate(self.partials))
+                         for i, (d, p) in enumerate(zip(self.partials, operands(self.node),
+                                                        strict=True))
+                         if p.rule.name != "const")
         at = "" if self.site is None else f" (made at {self.site.where})"
-        return f"{call_text(rule, operands(self.node))}{at}: took {used}"
+        return f"{call_text(rule, operands(self.node))}{at} used {used}"
 
     def __repr__(self) -> str:
         return f"<kink {self}>"
@@ -179,9 +181,12 @@ class Anomaly:
     # -- forward ---------------------------------------------------------------------------------
 
     def check_forward(self, node: Any, site: Site | None) -> None:
-        """Raise if ``node``'s value is the first NaN (or, with check_inf, infinity)."""
+        """Raise if ``node``'s value is the first NaN (or, with check_inf, infinity).
+
+        NOTE: not while a backward pass on Values (``create_graph``) builds its shares: the
+        pass checks each share itself, and names the partial, which this check cannot."""
         y = node.data
-        if y - y == 0.0:  # finite: the common case
+        if y - y == 0.0 or in_backward.get():  # finite: the common case
             return
         xs = [p.data for p in operands(node)]
         if y != y:
@@ -195,7 +200,7 @@ class Anomaly:
         rule = node.rule
         text = (f"forward: {rule.name} gave {what}"
                 f"{' from finite operands' if what != 'nan' else ''}: "
-                f"{call_text(rule, operands(node))}{_at(site)}")
+                f"{call_text(rule, operands(node))}{_made(operands(node))}{_at(site)}")
         raise AnomalyError(text, phase="forward", node=node, site=site)
 
     # -- backward --------------------------------------------------------------------------------
@@ -205,33 +210,47 @@ class Anomaly:
         """Raise if the share ∂consumer/∂operand · adjoint, or the operand's adjoint once the
         share is added, is the first NaN (or, with check_inf, infinity) of the pass."""
         s = _number(share)
-        if _finite(s):  # the share is fine: is the sum?
-            if before is None:
-                return
-            total = _number(after)
-            if _finite(total):
-                return
-            b = _number(before)
-            if (b == b if total != total else self.check_inf and _finite(b)):
-                self._sum_error(consumer, operand, b, s, total)
+        total = _number(after)
+        if _finite(s) and _finite(total):  # the common case: nothing to report
             return
         g = _number(adjoint)
+        b = None if before is None else _number(before)
         if s != s:
-            if g != g:
-                return  # the adjoint was nan already: that pass raised, or it was a seed
-        elif not (self.check_inf and _finite(g)):
+            if g == g and not self._nan_operand(consumer, partial):
+                self._share_error(consumer, i, operand, partial, g, s)
+            return  # else the adjoint was nan already (a seed), or an operand is nan data
+        if total != total:  # two finite or infinite shares that cancel: inf + (−inf)
+            if b is not None and b == b:
+                self._sum_error(consumer, operand, b, s, total)
             return
+        if not self.check_inf:
+            return
+        if not _finite(s):
+            if _finite(g):
+                self._share_error(consumer, i, operand, partial, g, s)
+        elif b is not None and _finite(b):  # two finite shares whose sum overflows
+            self._sum_error(consumer, operand, b, s, total)
+
+    @staticmethod
+    def _nan_operand(consumer: Any, partial: Any) -> bool:
+        """Whether a nan partial comes from a nan operand: data, or the forward check saw
+        it made."""
         d = _number(partial)
-        if d != d and any(x != x for x in (_number(p) for p in operands(consumer))):
-            return  # a nan operand: the forward check saw it made, or it is data
+        return d != d and any(x != x for x in (_number(p) for p in operands(consumer)))
+
+    def _share_error(self, consumer: Any, i: int, operand: Any, partial: Any, g: float,
+                     s: float) -> None:
         rule = consumer.rule
         ops = operands(consumer)
         names = operand_names(ops)
         site = site_of(consumer)
+        d = _number(partial)
+        node = call_text(rule, ops)
         part = _partial_name(rule, i, names, [_number(p) for p in ops])
-        text = (f"backward: the adjoint of {_name(operand, names[i])} became {s!r} at "
-                f"{call_text(rule, ops)}: the partial {part} = {d!r} times that node's "
-                f"adjoint {g!r} gives {s!r}{_at(site)}")
+        expression = node.split(" with ")[0]
+        text = (f"backward: the adjoint of {_name(operand, names[i])} became {s!r} at {node}: "
+                f"{part} = {d!r}, times the adjoint of {expression}, {g!r}, is {s!r}"
+                f"{_at(site)}")
         raise AnomalyError(text, phase="backward", node=consumer, site=site,
                            partial=d, adjoint=g)
 
@@ -240,9 +259,11 @@ class Anomaly:
         ops = operands(consumer)
         site = site_of(consumer)
         name = _name(operand, operand_names([operand])[0])
+        hint = ("; detect_anomaly(check_inf=True) stops at the first infinity instead"
+                if not (_finite(before) or _finite(share)) else "")
         text = (f"backward: the adjoint of {name} became {total!r} when two of its shares "
                 f"were added: {before!r} + {share!r}; the second came from "
-                f"{call_text(consumer.rule, ops)}{_at(site)}")
+                f"{call_text(consumer.rule, ops)}{hint}{_at(site)}")
         raise AnomalyError(text, phase="backward", node=consumer, site=site,
                            adjoint=share)
 
@@ -270,10 +291,10 @@ class Anomaly:
             shown = "; ".join(str(k) for k in pass_kinks[:3])
             more = f"; and {len(pass_kinks) - 3} more" if len(pass_kinks) > 3 else ""
             count = len(pass_kinks)
+            nodes = "a node" if count == 1 else f"{count} nodes"
             warnings.warn(
-                f"backward went through {count} kink{'s' if count > 1 else ''} exactly, where "
-                f"the partials are subgradients: {shown}{more}", KinkWarning,
-                stacklevel=_user_level())
+                f"backward met {nodes} exactly at a kink, where a subgradient was used: "
+                f"{shown}{more}", KinkWarning, stacklevel=_user_level())
 
 
 def _user_level() -> int:
@@ -312,6 +333,20 @@ def _name(node: Any, fallback: str) -> str:
     return fallback
 
 
+def _made(nodes: Sequence[Any]) -> str:
+    """Where the operands that are not finite were made, when anomaly mode saw it: without
+    check_inf, the first infinity is often the real culprit."""
+    names = operand_names(nodes)
+    seen: set[int] = set()
+    parts = []
+    for name, p in zip(names, nodes, strict=True):
+        site = site_of(p)
+        if site is not None and not _finite(p.data) and id(p) not in seen:
+            seen.add(id(p))
+            parts.append(f"{name} was made at {site.where}")
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
 def _at(site: Site | None) -> str:
     if site is None:
         return ""
@@ -322,4 +357,6 @@ def _at(site: Site | None) -> str:
 #: The settings of the innermost detect_anomaly block, or None: read once per backward pass
 #: and once per sweep, never per op (the engine's op path reads its own state).
 current: ContextVar[Anomaly | None] = ContextVar("autograd_mini.anomaly", default=None)
+#: True while a backward pass on Values builds its shares (see Anomaly.check_forward).
+in_backward: ContextVar[bool] = ContextVar("autograd_mini.anomaly_in_backward", default=False)
 

@@ -192,14 +192,24 @@ def compile(f: Callable[..., Any],
             lines.append(f"{names[id(v)]} = {_primal_code(v._op, keys[id(v._op)], args)}")
     grads: dict[int, str] = {}
     input_ids = {id(x) for x in inputs}
+    # The nodes whose adjoints reach an input: no other adjoint is written. A node below a
+    # stop_gradient, or one made from closed-over values alone, would be a dead line.
+    useful = set(input_ids)
+    for v in order:
+        if v._op.arity and any(
+                id(p) in useful and not (v._op.surrogate and _partial_code(
+                    v._op, keys[id(v._op)], [names[id(q)] for q in operands(v)], names[id(v)],
+                    i) == "_zero")
+                for i, p in enumerate(operands(v))):
+            useful.add(id(v))
     if out._op.arity or id(out) in input_ids:
         root = "g" + names[id(out)].lstrip("v")
         grads[id(out)] = root
         lines.append(f"{root} = 1.0")
     consumer: Value | None = None
     for v, i, p, _ in reverse_edges(order, None, reached=grads):
-        if not (p._op.arity or id(p) in input_ids):
-            continue  # closed-over values have no adjoint to keep
+        if id(p) not in useful:
+            continue  # its adjoint would reach no input
         if v is not consumer:  # the operands' names, once per consumer
             consumer, args = v, [names[id(q)] for q in operands(v)]
         g = grads[id(v)]

@@ -306,7 +306,8 @@ class AnomalyMode(Anomaly):
 
     Entered, it turns anomaly mode on in the current thread (or asyncio task) until it is
     left; ``kinks`` then lists the kinks that backward passes went through in the block.
-    The state is read when it is entered, so it may be made once and entered often."""
+    The state is read when it is entered, so it may be made once and entered often; the list
+    starts afresh when the block is entered while no thread is inside it."""
 
     def __init__(self, check_inf: bool = False, warn_kinks: bool = False) -> None:
         super().__init__(check_inf, warn_kinks)
@@ -316,9 +317,9 @@ class AnomalyMode(Anomaly):
     def __enter__(self) -> AnomalyMode:
         outer = _grad_enabled.get()
         state: Any = _Watch(self, _group(outer)) if outer else False
-        stack = self._tokens.setdefault(threading.get_ident(), [])
-        if not stack:
+        if not self._tokens:  # no thread is inside: a new block, with a new list
             self.kinks = []
+        stack = self._tokens.setdefault(threading.get_ident(), [])
         stack.append((_grad_enabled.set(state), _current_anomaly.set(self)))
         return self
 

@@ -56,20 +56,25 @@ def call_text(rule: Any, operands: Sequence[Any]) -> str:
     names = operand_names(operands)
     bracketed = "({0})" in rule.text  # exp({0}) needs no more brackets; {0} / {1} does
     expression = rule.format([f"({n})" if " " in n and not bracketed else n for n in names])
-    bindings = " and ".join(
+    bindings = " and ".join(dict.fromkeys(  # an operand read twice is bound once
         f"{name} = {_data(v)!r}"
         for name, v in zip(names, operands, strict=True)
         if not _is_constant(v)
-    )
+    ))
     return f"{expression} with {bindings}" if bindings else expression
 
 
 def operand_names(operands: Sequence[Any]) -> list[str]:
     """How a message names each operand: its label, its number if it is a constant, its own
-    formula one level deep if it was computed (``a − 3.0``), else a free letter."""
+    formula one level deep if it was computed (``a − 3.0``), else a free letter. An operand
+    read twice (``t − t``) has one name."""
     labels = {getattr(v, "label", None) for v in operands}
-    free = [n for n in _FREE_NAMES if n not in labels]
-    return [_describe(v, free[i % len(free)]) for i, v in enumerate(operands)]
+    free = iter([n for n in _FREE_NAMES if n not in labels] * 8)
+    named: dict[int, str] = {}
+    for v in operands:
+        if id(v) not in named:
+            named[id(v)] = _describe(v, next(free, "v"))
+    return [named[id(v)] for v in operands]
 
 
 def _data(v: Any) -> float:

@@ -89,6 +89,19 @@ def _watched_reverse(order: list[Any], bar: dict[int, Any], on_values: bool,
     """The reverse sweep of :func:`reverse_sweep` written as a loop over nodes, so that a
     hook can see each node's final adjoint and anomaly mode each share: the same sums, in
     the same order, as the walk over :func:`~autograd_mini._graph.reverse_edges`."""
+    token = _anomaly.in_backward.set(True) if anomaly is not None and on_values else None
+    try:
+        bar = _watched_loop(order, bar, on_values, stop, live, on_node, anomaly)
+    finally:
+        if token is not None:
+            _anomaly.in_backward.reset(token)
+    return bar
+
+
+def _watched_loop(order: list[Any], bar: dict[int, Any], on_values: bool,
+                  stop: Container[int], live: Container[int] | None,
+                  on_node: Callable[[Any, Any], Any] | None,
+                  anomaly: _anomaly.Anomaly | None) -> dict[int, Any]:
     kinks: list[_anomaly.Kink] = []
     leaves = []
     for node in reversed(order):
