@@ -10,6 +10,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+import autograd_mini as am
 from autograd_mini import DomainError, Value, datasets, total
 from autograd_mini.compile import CompileError, compile
 from autograd_mini.losses import LOSSES, l2
@@ -168,3 +169,21 @@ def test_thousands_of_arguments_and_terms() -> None:
     value, grads = step(*xs)
     assert value == sum(x * x for x in xs)
     assert grads[1234] == 2 * xs[1234]
+
+
+def test_no_adjoint_is_written_that_reaches_no_input() -> None:
+    # f = exp(sg(x·y)) · x: ∂f/∂x = exp(xy) (the stopped path gives nothing), ∂f/∂y = 0
+    c = 3.0
+    closed = Value(c)  # a closed-over value: not an argument, so no adjoint is needed for it
+    f = compile(lambda x, y: am.stop_gradient(x * y).exp() * x + (closed * closed).sin(),
+                (1.0, 2.0))
+    value, (gx, gy) = f(0.5, 2.0)
+    assert value == pytest.approx(math.exp(1.0) * 0.5 + math.sin(9.0), rel=1e-15)
+    assert gx == pytest.approx(math.exp(1.0), rel=1e-15)
+    assert gy == 0.0
+    targets = [line.split("=")[0].strip() for line in f.source.splitlines()
+               if line.strip().startswith("g")]
+    # in evaluation order v1 = x·y, v2 = sg(v1), v3 = exp(v2), v4 = v3·x, v5 = closed²,
+    # v6 = sin(v5), v7 = v4 + v6. The adjoints written: the root's, v4's and x's; none for
+    # v2 or v1 below the stop, nor for v6 and v5 (no input below them)
+    assert targets == ["g7", "g4", "gx0"]
