@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ._graph import local_partial, operands, topological_order, wengert
-from .engine import Group, Value, group_of
+from .engine import Group, Value, group_of, site_of
 from .files import write_atomic
 from .rules import CONST, INPUT
 from .tables import Trace, node_name
@@ -330,8 +330,10 @@ def to_dot(root: Value, *, rankdir: Literal["LR", "TB", "RL", "BT"] = "LR",
         if not v._op.arity:
             continue
         op_name = f"{name}_op"
+        site = site_of(v)  # recorded in anomaly mode: shown when the pointer rests on the op
+        made = {} if site is None else {"tooltip": _literal(f"made at {site}")}
         graph.node(op_name, _literal(_symbol(v)), shape="circle", width="0.3",
-                   fontsize="14", fixedsize="false", margin="0.02")
+                   fontsize="14", fixedsize="false", margin="0.02", **made)
         dot.edge(op_name, name)
         if key in cut:
             hidden = cut[key]

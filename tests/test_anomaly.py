@@ -890,3 +890,13 @@ def test_an_operand_read_twice_has_one_name_and_an_infinite_one_says_where_it_wa
     assert f"exp(…) was made at {HERE.name}:{line_of('msg-exp')}" in text
     assert_site(info.value.site, "msg-sub",
                 "test_an_operand_read_twice_has_one_name_and_an_infinite_one_says_where_it_was_made")
+
+
+def test_a_picture_shows_where_each_op_was_made_on_hover() -> None:
+    x = Value(2.0, label="x")
+    with detect_anomaly():
+        y = (x * x).exp()  # <picture>
+    source = am.draw(y).source
+    where = f"made at {HERE.name}:{line_of('picture')}, in test_a_picture_shows"
+    assert source.count(f'tooltip="{where}') == 2  # the product and the exp
+    assert "tooltip" not in am.draw((x * x).exp()).source  # built with anomaly mode off
