@@ -94,7 +94,8 @@ def site_here(skip: int = 1) -> Site | None:
 class AnomalyError(FloatingPointError):
     """Anomaly mode found where a NaN or an infinity was made.
 
-    Its attributes say what the message says: ``phase`` (``"forward"`` or ``"backward"``),
+    Its attributes say what the message says: ``phase`` (``"forward"``, ``"backward"``, or
+    ``"tangent"`` for forward mode's tangents, as in ``jvp``),
     ``op`` (the rule's name), ``operands`` (their values), ``site`` (the :class:`Site` of the
     node, or None), ``node`` (the node itself) and, in the backward pass, ``partial`` and
     ``adjoint``, the two factors of the share that went wrong.
@@ -206,9 +207,12 @@ class Anomaly:
     # -- backward --------------------------------------------------------------------------------
 
     def check_share(self, consumer: Any, i: int, operand: Any, partial: Any, adjoint: Any,
-                    share: Any, before: Any, after: Any) -> None:
+                    share: Any, before: Any, after: Any, *, tangent: bool = False) -> None:
         """Raise if the share ∂consumer/∂operand · adjoint, or the operand's adjoint once the
-        share is added, is the first NaN (or, with check_inf, infinity) of the pass."""
+        share is added, is the first NaN (or, with check_inf, infinity) of the pass.
+
+        With ``tangent`` it is forward mode's term instead: ``adjoint`` is the operand's
+        tangent, and the sum is the consumer's tangent."""
         s = _number(share)
         total = _number(after)
         if _finite(s) and _finite(total):  # the common case: nothing to report
@@ -217,19 +221,19 @@ class Anomaly:
         b = None if before is None else _number(before)
         if s != s:
             if g == g and not self._nan_operand(consumer, partial):
-                self._share_error(consumer, i, operand, partial, g, s)
+                self._share_error(consumer, i, operand, partial, g, s, tangent)
             return  # else the adjoint was nan already (a seed), or an operand is nan data
         if total != total:  # two finite or infinite shares that cancel: inf + (−inf)
             if b is not None and b == b:
-                self._sum_error(consumer, operand, b, s, total)
+                self._sum_error(consumer, operand, b, s, total, tangent)
             return
         if not self.check_inf:
             return
         if not _finite(s):
             if _finite(g):
-                self._share_error(consumer, i, operand, partial, g, s)
+                self._share_error(consumer, i, operand, partial, g, s, tangent)
         elif b is not None and _finite(b):  # two finite shares whose sum overflows
-            self._sum_error(consumer, operand, b, s, total)
+            self._sum_error(consumer, operand, b, s, total, tangent)
 
     @staticmethod
     def _nan_operand(consumer: Any, partial: Any) -> bool:
@@ -239,7 +243,7 @@ class Anomaly:
         return d != d and any(x != x for x in (_number(p) for p in operands(consumer)))
 
     def _share_error(self, consumer: Any, i: int, operand: Any, partial: Any, g: float,
-                     s: float) -> None:
+                     s: float, tangent: bool) -> None:
         rule = consumer.rule
         ops = operands(consumer)
         names = operand_names(ops)
@@ -248,24 +252,33 @@ class Anomaly:
         node = call_text(rule, ops)
         part = _partial_name(rule, i, names, [_number(p) for p in ops])
         expression = node.split(" with ")[0]
-        text = (f"backward: the adjoint of {_name(operand, names[i])} became {s!r} at {node}: "
-                f"{part} = {d!r}, times the adjoint of {expression}, {g!r}, is {s!r}"
-                f"{_at(site)}")
-        raise AnomalyError(text, phase="backward", node=consumer, site=site,
-                           partial=d, adjoint=g)
+        operand_name = _name(operand, names[i])
+        if tangent:
+            text = (f"forward mode: the tangent of {expression} became {s!r} at {node}: "
+                    f"{part} = {d!r}, times the tangent of {operand_name}, {g!r}, is {s!r}")
+        else:
+            text = (f"backward: the adjoint of {operand_name} became {s!r} at {node}: "
+                    f"{part} = {d!r}, times the adjoint of {expression}, {g!r}, is {s!r}")
+        raise AnomalyError(text + _at(site), phase="tangent" if tangent else "backward",
+                           node=consumer, site=site, partial=d, adjoint=g)
 
     def _sum_error(self, consumer: Any, operand: Any, before: float, share: float,
-                   total: float) -> None:
+                   total: float, tangent: bool) -> None:
         ops = operands(consumer)
         site = site_of(consumer)
         name = _name(operand, operand_names([operand])[0])
         hint = ("; detect_anomaly(check_inf=True) stops at the first infinity instead"
                 if not (_finite(before) or _finite(share)) else "")
-        text = (f"backward: the adjoint of {name} became {total!r} when two of its shares "
-                f"were added: {before!r} + {share!r}; the second came from "
-                f"{call_text(consumer.rule, ops)}{hint}{_at(site)}")
-        raise AnomalyError(text, phase="backward", node=consumer, site=site,
-                           adjoint=share)
+        node = call_text(consumer.rule, ops)
+        if tangent:
+            text = (f"forward mode: the tangent of {node.split(' with ')[0]} became {total!r} "
+                    f"when two of its terms were added: {before!r} + {share!r}; the second "
+                    f"came through {name}, at {node}{hint}")
+        else:
+            text = (f"backward: the adjoint of {name} became {total!r} when two of its shares "
+                    f"were added: {before!r} + {share!r}; the second came from {node}{hint}")
+        raise AnomalyError(text + _at(site), phase="tangent" if tangent else "backward",
+                           node=consumer, site=site, adjoint=share)
 
     def reached(self, node: Any, adjoint: Any, pass_kinks: list[Kink]) -> None:
         """Count a node of the pass that sits exactly on a kink of its op."""
@@ -322,7 +335,8 @@ def _partial_name(rule: Any, i: int, names: Sequence[str], xs: Sequence[float]) 
         return f"{rule.name}′({xs[0]!r})"
     bracketed = "({0})" in rule.text
     expression = rule.format([f"({n})" if " " in n and not bracketed else n for n in names])
-    return f"∂({expression})/∂{names[i]}"
+    wrt = f"({names[i]})" if " " in names[i] else names[i]
+    return f"∂({expression})/∂{wrt}"
 
 
 def _name(node: Any, fallback: str) -> str:

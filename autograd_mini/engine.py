@@ -368,6 +368,8 @@ def detect_anomaly(fn: Any = None, /, *, check_inf: bool = False,
       :class:`~autograd_mini.anomaly.AnomalyError`, naming the op, its operands and the site;
     * backward checks every share x̄ += ∂v/∂x · v̄ and raises at the first ``nan``, naming
       the node, the partial (``sqrt′(0.0) = inf``), the adjoint it multiplied and the site;
+      so do the reverse passes of the transforms, and forward mode (``jvp``) checks every
+      term ∂v/∂x · ẋ of a tangent alike;
     * backward lists the nodes that sit exactly on a kink (``relu`` at 0, ``maximum`` at a
       tie) in the block's ``kinks``, and with ``warn_kinks=True`` warns
       (:class:`~autograd_mini.anomaly.KinkWarning`) after each pass that met one.

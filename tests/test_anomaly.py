@@ -900,3 +900,25 @@ def test_a_picture_shows_where_each_op_was_made_on_hover() -> None:
     where = f"made at {HERE.name}:{line_of('picture')}, in test_a_picture_shows"
     assert source.count(f'tooltip="{where}') == 2  # the product and the exp
     assert "tooltip" not in am.draw((x * x).exp()).source  # built with anomaly mode off
+
+
+def test_forward_mode_checks_each_term_of_a_tangent() -> None:
+    # d/dt log(1 + eᵗ) at t = 1000: the tangent of 1 + eᵗ is eᵗ · 1 = inf, and log′(inf) = 0
+    # times it is 0 · inf = nan: the first tangent that is nan, in the log
+    with detect_anomaly(), pytest.raises(AnomalyError) as info:
+        am.jvp(lambda t: (1 + t.exp()).log(), (1000.0,), (1.0,))  # <jvp-log>
+    error = info.value
+    assert (error.phase, error.op) == ("tangent", "log")
+    assert (error.partial, error.adjoint) == (0.0, INF)
+    assert str(error).startswith("forward mode: the tangent of log(")
+    assert "log′(inf) = 0.0, times the tangent of" in str(error)
+    assert error.site is not None
+    assert error.site.line == line_of("jvp-log")
+    # with check_inf the first infinite term stops it earlier, in exp: exp′(1000) · 1 = inf
+    with detect_anomaly(check_inf=True), pytest.raises(AnomalyError) as info:
+        am.jvp(lambda t: (1 + t.exp()).log(), (1000.0,), (1.0,))
+    assert info.value.op == "exp"  # the forward check: exp(1000) = inf from a finite 1000
+    # a finite jvp reports nothing and agrees with the closed form σ(t) = 1/(1 + e^−t)
+    with detect_anomaly():
+        _, tangent = am.jvp(lambda t: (1 + t.exp()).log(), (0.5,), (1.0,))
+    assert tangent == pytest.approx(1 / (1 + math.exp(-0.5)), rel=1e-15)
