@@ -1352,11 +1352,12 @@ def _take_the_pass_lock(root: Value) -> None:
 
 
 def _in_a_pass() -> bool:
-    """Whether this thread is inside a float pass now (a partial that calls backward): its
-    frames say so, and frames, unlike flags, cannot be left behind by an interrupt."""
+    """Whether this thread is inside a float pass now (a partial or a hook that calls
+    backward): its frames say so, and frames, unlike flags, cannot be left behind by an
+    interrupt."""
     frame = sys._getframe(1)
     while frame is not None:
-        if frame.f_code is _PASS_CODE:
+        if frame.f_code in _PASS_CODES:
             return True
         frame = frame.f_back  # type: ignore[assignment]
     return False
@@ -1475,15 +1476,14 @@ def _finish_inputs(held: list[Value]) -> None:
     grad stays a function of the inputs that can be differentiated again, as a
     ``create_graph`` pass leaves it. NOTE: the pass's own loop therefore never adds to, or
     tests the truth of, a Value."""
-    shares = {id(a): a.grad for a in held}
-    for a in held:
+    olds = [a._n for a in held]  # read before any hook runs: a hook may call backward()
+    shares = [a.grad for a in held]
+    for k, a in enumerate(held):
         if type(a._b) is _Hooks and a._b.fns:
-            shares[id(a)] = _run_hooks(a, a._b, shares[id(a)])
+            shares[k] = _run_hooks(a, a._b, shares[k])
     with recording():
-        new = []
-        for a in held:
-            old, share = a._n, shares[id(a)]
-            new.append(share if type(old) is float and old == 0.0 else old + share)
+        new = [share if type(old) is float and old == 0.0 else old + share
+               for old, share in zip(olds, shares)]  # noqa: B905 (both are per held input)
     for a, grad in zip(held, new):  # noqa: B905 (the same list)
         a.grad = grad
 
@@ -1609,4 +1609,6 @@ def _reverse_pass(root: Value) -> None:
 
 
 
-_PASS_CODE = _reverse_pass.__code__  # a partial is called from this loop alone
+#: The frames of a float pass that call user code: a partial is called from the loop, an
+#: input's hook from the end of the pass (either may call backward() of its own).
+_PASS_CODES = (_reverse_pass.__code__, _finish_inputs.__code__)
