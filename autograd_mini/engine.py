@@ -48,6 +48,7 @@ from .rules import (
     POS,
     POW,
     RULES,
+    STRONG_ZERO,
     SUB,
     SUM,
     VARIADIC,
@@ -751,6 +752,7 @@ class Value:
           the order among different inputs is fixed for a graph but not specified (nor is it
           in PyTorch).
         * With ``backward(create_graph=True)`` the hook gets, and may return, a Value.
+        * A hook may call ``backward()`` of its own; what that pass adds to an input is kept.
         * Only ``backward()`` calls hooks; the function transforms and the trace do not.
 
         A node that the pass reaches only through :func:`~autograd_mini.stop_gradient` gets
@@ -758,7 +760,8 @@ class Value:
 
         NOTE: with no hooks anywhere, backward costs what it did. While an interior node
         with a hook is alive, backward() takes the general sweep (a few times slower);
-        inputs' hooks are called from the fast pass.
+        inputs' hooks are called from the fast pass. The two add a node's shares in
+        different orders, so a grad may differ between them in its last bit.
 
         >>> x = Value(3.0, label="x")
         >>> y = x * x
@@ -926,11 +929,12 @@ class Value:
         order = _graph.topological_order(self)
         new: list[tuple[Value, Any]] = []  # every grad to write, worked out before any is
         with recording():  # the sum with an earlier grad is recorded too, even in no_grad
-            adjoints = reverse_sweep(order, {id(self): seed}, on_values, on_node=_call_hooks)
+            adjoints = reverse_sweep(order, {id(self): seed}, on_values,
+                                     on_node=_hooks_on_values if on_values else _call_hooks)
             for node in order:
                 bar = adjoints.get(id(node))
-                if on_values and bar is not None and not isinstance(bar, Value):
-                    bar = constant(bar)  # a constant derivative, a Value all the same
+                if on_values and bar is not None:
+                    bar = _as_grad(bar)
                 if node._op is INPUT:
                     if bar is not None:
                         zero = type(node.grad) is float and node.grad == 0.0
@@ -1292,15 +1296,38 @@ del _name
 # ---------------------------------------------------------------------------------------------
 
 
+def _as_grad(bar: Any) -> Value:
+    """An adjoint of a ``create_graph`` pass as the Value a grad holds: a constant for a
+    number, and a recorded copy (+v) of a leaf computed under no_grad, which the partials
+    pass on as it is (∂(d·x)/∂x is d itself): so the grad can be differentiated again, to
+    ∂d/∂d = 1, where backward() on the leaf itself raises."""
+    if not isinstance(bar, Value):
+        return constant(bar)
+    if computed_without_graph(bar):
+        return +bar
+    return bar
+
+
+def _hooks_on_values(node: Value, grad: Any) -> Any:
+    """:func:`_call_hooks` for a ``create_graph`` pass: the hooks get Values."""
+    hooks = _hooks_of(node)
+    if hooks is None or not hooks.fns or grad is None:
+        return _call_hooks(node, grad)
+    return _call_hooks(node, _as_grad(grad))
+
+
 def _call_hooks(node: Value, grad: Any) -> Any:
-    """The general sweep's ``on_node``: ``grad`` through the node's hooks, if it has any (a
-    node that no share reached gets 0.0). In anomaly mode a hook that turns a gradient into
-    nan raises."""
+    """The general sweep's ``on_node``: ``grad`` through the node's hooks, if it has any. A
+    node that no share reached gets the strong zero (0.0 that stays 0 times inf); if its
+    hooks leave it, nothing flows on. In anomaly mode a hook that turns a gradient into nan
+    raises."""
     hooks = _hooks_of(node)
     if hooks is None or not hooks.fns:
         return grad
-    given = 0.0 if grad is None else grad
+    given = STRONG_ZERO if grad is None else grad
     result = _run_hooks(node, hooks, given)
+    if grad is None and result is given:
+        return None
     anomaly = _current_anomaly.get()
     if anomaly is not None:
         r, g = float(getattr(result, "data", result)), float(getattr(given, "data", given))
@@ -1476,14 +1503,15 @@ def _finish_inputs(held: list[Value]) -> None:
     grad stays a function of the inputs that can be differentiated again, as a
     ``create_graph`` pass leaves it. NOTE: the pass's own loop therefore never adds to, or
     tests the truth of, a Value."""
-    olds = [a._n for a in held]  # read before any hook runs: a hook may call backward()
     shares = [a.grad for a in held]
+    for a in held:  # each grad as it was before the pass, as a hook sees it (as PyTorch's)
+        a.grad = a._n
     for k, a in enumerate(held):
         if type(a._b) is _Hooks and a._b.fns:
             shares[k] = _run_hooks(a, a._b, shares[k])
-    with recording():
-        new = [share if type(old) is float and old == 0.0 else old + share
-               for old, share in zip(olds, shares)]  # noqa: B905 (both are per held input)
+    with recording():  # read after the hooks: a pass that a hook ran has added its shares
+        new = [share if type(a.grad) is float and a.grad == 0.0 else a.grad + share
+               for a, share in zip(held, shares)]  # noqa: B905 (both are per held input)
     for a, grad in zip(held, new):  # noqa: B905 (the same list)
         a.grad = grad
 

@@ -232,6 +232,21 @@ def test_a_transform_of_a_function_that_returns_a_no_grad_result_raises(transfor
         transform(f)
 
 
+def test_a_grad_that_is_a_no_grad_leaf_itself_can_be_differentiated() -> None:
+    # ∂(d·x)/∂x is d, the leaf itself, which backward() refuses; the grad is a recorded copy
+    x = Value(3.0)
+    with no_grad():
+        d = x * 2  # 6, a leaf with no graph
+    (d * x).backward(create_graph=True)
+    g = x.grad
+    assert g is not d
+    assert g.data == 6.0
+    x.zero_grad()
+    d.zero_grad()
+    g.backward()  # ∂g/∂d = 1, and nothing reaches x: d was computed under no_grad
+    assert (d.grad, x.grad) == (1.0, 0.0)
+
+
 def test_inputs_keep_their_meaning() -> None:
     x = Value(3.0)
     x.backward()  # ∂x/∂x = 1
