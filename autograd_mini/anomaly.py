@@ -34,10 +34,11 @@ from collections.abc import Sequence
 from contextvars import ContextVar
 from typing import Any
 
-from ._graph import operands
+from ._graph import local_partials, operands
 from .errors import call_text, operand_names
 
-__all__ = ["Anomaly", "AnomalyError", "Kink", "KinkWarning", "Site", "site_here"]
+__all__ = ["MAX_KINKS", "Anomaly", "AnomalyError", "Kink", "KinkWarning", "Site", "at_kink",
+           "site_here"]
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -121,28 +122,29 @@ class KinkWarning(UserWarning):
 
 
 class Kink:
-    """A node whose operands sit exactly on a kink of its op, met by a backward pass: the
-    ``node``, its ``op``, its ``operands`` (values), the ``partials`` the pass used there, and
-    its ``site`` (or None)."""
+    """A node whose operands sit exactly on a kink of its op, met by a backward pass: its
+    ``op``, its ``operands`` (values), the ``partials`` the pass used there, its ``site`` (or
+    None), and ``text``, the node as a message writes it. It keeps no reference to the node,
+    so a long run in anomaly mode keeps no graph alive."""
 
-    __slots__ = ("node", "op", "operands", "partials", "site")
+    __slots__ = ("op", "operands", "partials", "site", "text")
 
     def __init__(self, node: Any, partials: Sequence[float], site: Site | None) -> None:
-        self.node = node
-        self.op: str = node.rule.name
-        self.operands = tuple(_number(p) for p in operands(node))
+        ops = operands(node)
+        rule = node.rule
+        names = operand_names(ops)
+        self.op: str = rule.name
+        self.operands = tuple(_number(p) for p in ops)
         self.partials = tuple(partials)
         self.site = site
+        used = ", ".join(_partial_name(rule, i, names, self.operands) + f" = {d!r}"
+                         for i, (d, p) in enumerate(zip(self.partials, ops, strict=True))
+                         if p.rule.name != "const")
+        at = "" if site is None else f" (made at {site.where})"
+        self.text = f"{call_text(rule, ops)}{at} used {used}"
 
     def __str__(self) -> str:
-        rule = self.node.rule
-        names = operand_names(operands(self.node))
-        used = ", ".join(_partial_name(rule, i, names, self.operands) + f" = {d!r}"
-                         for i, (d, p) in enumerate(zip(self.partials, operands(self.node),
-                                                        strict=True))
-                         if p.rule.name != "const")
-        at = "" if self.site is None else f" (made at {self.site.where})"
-        return f"{call_text(rule, operands(self.node))}{at} used {used}"
+        return self.text
 
     def __repr__(self) -> str:
         return f"<kink {self}>"
@@ -177,7 +179,9 @@ class Anomaly:
             raise TypeError("detect_anomaly: check_inf and warn_kinks must be True or False")
         self.check_inf = check_inf
         self.warn_kinks = warn_kinks
+        #: The first :data:`MAX_KINKS` kinks of the block's passes, and how many there were.
         self.kinks: list[Kink] = []
+        self.kink_count = 0
 
     # -- forward ---------------------------------------------------------------------------------
 
@@ -280,26 +284,33 @@ class Anomaly:
         raise AnomalyError(text + _at(site), phase="tangent" if tangent else "backward",
                            node=consumer, site=site, adjoint=share)
 
+    def check_accumulation(self, node: Any, old: Any, adjoint: Any, grad: Any) -> None:
+        """Raise if adding this pass's adjoint to the grad an input had makes the first nan
+        (inf + (−inf)), or with check_inf the first infinity."""
+        g = _number(grad)
+        if _finite(g):
+            return
+        a, b = _number(old), _number(adjoint)
+        if (a == a and b == b) if g != g else (self.check_inf and _finite(a) and _finite(b)):
+            name = _name(node, operand_names([node])[0])
+            raise AnomalyError(
+                f"backward: the grad of {name} became {g!r} when this pass's adjoint was "
+                f"added to the grad it had from earlier passes: {a!r} + {b!r}; zero_grad() "
+                "between passes starts it afresh", phase="backward", node=node, site=None,
+                adjoint=b)
+
     def reached(self, node: Any, adjoint: Any, pass_kinks: list[Kink]) -> None:
         """Count a node of the pass that sits exactly on a kink of its op."""
-        rule = node.rule
-        if rule.kink is None or not rule.arity or adjoint is None:
-            return
-        ops = operands(node)
-        xs = [_number(p) for p in ops]
-        try:
-            on_kink = rule.kink(*xs) == 0
-        except (ArithmeticError, ValueError):
-            return
-        if on_kink:
-            partials = [float(d) for d in _float_partials(node, xs)]
+        if adjoint is not None and at_kink(node):
+            partials = [float(d) for d in local_partials(node, False)]
             pass_kinks.append(Kink(node, partials, site_of(node)))
 
     def end_pass(self, pass_kinks: list[Kink]) -> None:
         """Keep the pass's kinks, and warn about them if asked to."""
         if not pass_kinks:
             return
-        self.kinks.extend(pass_kinks)
+        self.kink_count += len(pass_kinks)
+        self.kinks.extend(pass_kinks[:max(0, MAX_KINKS - len(self.kinks))])
         if self.warn_kinks:
             shown = "; ".join(str(k) for k in pass_kinks[:3])
             more = f"; and {len(pass_kinks) - 3} more" if len(pass_kinks) > 3 else ""
@@ -321,12 +332,20 @@ def _user_level() -> int:
     return level - 1
 
 
-def _float_partials(node: Any, xs: list[float]) -> list[Any]:
-    rule = node.rule
-    out = _number(node)
-    if rule.arity < 0:
-        return list(rule.partials[0](xs, out))
-    return [d(*xs, out) for d in rule.partials]
+#: How many kinks a block keeps (it counts them all, in ``kink_count``).
+MAX_KINKS = 1000
+
+
+def at_kink(node: Any) -> bool:
+    """Whether ``node``'s operands sit exactly on a kink of its op: where the rule's
+    ``kink`` function is 0 (relu and abs at 0, maximum and minimum at a tie)."""
+    rule = node._op
+    if rule.kink is None or not rule.arity:
+        return False
+    try:
+        return bool(rule.kink(*(_number(p) for p in operands(node))) == 0)
+    except (ArithmeticError, ValueError, TypeError):
+        return False
 
 
 def _partial_name(rule: Any, i: int, names: Sequence[str], xs: Sequence[float]) -> str:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, Union, cast, overload
 from . import _graph
 from .anomaly import Anomaly, AnomalyError, Site, site_here, site_of
 from .anomaly import current as _current_anomaly
+from .anomaly import in_backward as _in_backward
 from .cost import charge, counting
 from .errors import CompileError, DomainError
 from .rules import (
@@ -48,7 +49,6 @@ from .rules import (
     POS,
     POW,
     RULES,
-    STRONG_ZERO,
     SUB,
     SUM,
     VARIADIC,
@@ -131,13 +131,11 @@ def no_grad() -> Iterator[None]:
 
 @contextmanager
 def recording() -> Iterator[None]:
-    """Record a graph even inside :func:`no_grad`: the function transforms need one. An
-    enclosing group or :func:`detect_anomaly` keeps tagging and checking the nodes."""
-    state = _grad_enabled.get()
-    if not state:
-        anomaly = _current_anomaly.get()
-        state = True if anomaly is None else _Watch(anomaly, None)
-    token = _grad_enabled.set(state)
+    """Record a graph even inside :func:`no_grad`: the function transforms need one. The
+    nodes belong to no group (a transform's sweeps are not the user's ops), and inside
+    :func:`detect_anomaly` they are still checked."""
+    anomaly = _current_anomaly.get()
+    token = _grad_enabled.set(True if anomaly is None else _Watch(anomaly, None))
     try:
         yield
     finally:
@@ -430,19 +428,43 @@ _NO_GRAPH = _NoGraph()
 class _Hooks:
     """A node's hooks, in the order they were registered, by handle key. An input keeps
     them in its ``_b`` slot (``no_graph`` then says whether ``_b`` held :data:`_NO_GRAPH`),
-    an interior node in its :class:`_Extras`."""
+    an interior node in its :class:`_Extras`.
 
-    __slots__ = ("__weakref__", "fns", "no_graph")
+    While it holds any, it is listed in :data:`_LIVE_HOOKS`, by a weak reference, so a
+    graph that is dropped takes its hooks with it."""
 
-    def __init__(self, no_graph: bool = False) -> None:
+    __slots__ = ("__weakref__", "fns", "interior", "no_graph")
+
+    def __init__(self, interior: bool, no_graph: bool = False) -> None:
         self.fns: dict[int, Callable[[Any], Any]] = {}
+        self.interior = interior
         self.no_graph = no_graph
 
+    def add(self, fn: Callable[[Any], Any]) -> int:
+        key = next(_hook_keys)
+        self.fns[key] = fn
+        live = _LIVE_HOOKS[self.interior]
+        if id(self) not in live:
+            live[id(self)] = weakref.ref(self, functools.partial(_forget, live, id(self)))
+        return key
 
-#: The hooks of interior nodes that have at least one. While any is alive, backward() takes
-#: the general sweep, which can call them; the fast pass calls the hooks of inputs only.
-#: Weak, so a graph that is dropped takes its hooks with it.
-_INTERIOR_HOOKS: weakref.WeakSet[_Hooks] = weakref.WeakSet()
+    def remove(self, key: int) -> None:
+        self.fns.pop(key, None)
+        if not self.fns:
+            _LIVE_HOOKS[self.interior].pop(id(self), None)
+
+
+def _forget(live: dict[int, Any], key: int, _: Any) -> None:
+    live.pop(key, None)
+
+
+#: The hooks alive now, inputs' (False) and interior nodes' (True), by id. While any input
+#: has a hook, the fast pass holds every input's shares to call the hooks at its end; while
+#: any interior node has one, backward() takes the general sweep, which calls them as it
+#: goes. NOTE: plain dicts, whose truth is one C-level test per backward() call.
+_LIVE_HOOKS: dict[bool, dict[int, weakref.ref[_Hooks]]] = {False: {}, True: {}}
+_INPUT_HOOKS = _LIVE_HOOKS[False]
+_INTERIOR_HOOKS = _LIVE_HOOKS[True]
 _hook_keys = itertools.count()
 
 
@@ -461,9 +483,7 @@ class RemovableHandle:
         """Remove the hook; removing it again does nothing."""
         hooks = self._hooks()
         if hooks is not None:
-            hooks.fns.pop(self._key, None)
-            if not hooks.fns:
-                _INTERIOR_HOOKS.discard(hooks)
+            hooks.remove(self._key)
 
     def __enter__(self) -> RemovableHandle:
         return self
@@ -755,8 +775,10 @@ class Value:
         * A hook may call ``backward()`` of its own; what that pass adds to an input is kept.
         * Only ``backward()`` calls hooks; the function transforms and the trace do not.
 
-        A node that the pass reaches only through :func:`~autograd_mini.stop_gradient` gets
-        0.0. It returns a :class:`RemovableHandle`; ``handle.remove()`` takes the hook away.
+        An interior node that no gradient reaches (one below a
+        :func:`~autograd_mini.stop_gradient` only) has its hooks left uncalled, as PyTorch
+        leaves them; an input of the graph always gets its sum, 0.0 if nothing reached it.
+        It returns a :class:`RemovableHandle`; ``handle.remove()`` takes the hook away.
 
         NOTE: with no hooks anywhere, backward costs what it did. While an interior node
         with a hook is alive, backward() takes the general sweep (a few times slower);
@@ -780,21 +802,17 @@ class Value:
             raise RuntimeError("register_hook on a constant: a constant has no gradient")
         hooks = _hooks_of(self)
         if hooks is None:
-            hooks = _Hooks()
             if not self._op.arity:
-                hooks.no_graph = self._b is _NO_GRAPH
+                hooks = _Hooks(False, no_graph=self._b is _NO_GRAPH)
                 self._b = hooks
             else:
+                hooks = _Hooks(True)
                 extras = getattr(self, "_g", None)
                 if type(extras) is not _Extras:
                     extras = _Extras(cast(Group | None, extras))
                     self._g = extras
                 extras.hooks = hooks
-        key = next(_hook_keys)
-        hooks.fns[key] = hook
-        if self._op.arity:
-            _INTERIOR_HOOKS.add(hooks)
-        return RemovableHandle(hooks, key)
+        return RemovableHandle(hooks, hooks.add(hook))
 
     # -- pickling and copying ------------------------------------------------------------------
 
@@ -886,23 +904,27 @@ class Value:
         on a 10,000-step tanh chain (``make bench``, docs/benchmarks.md).
         """
         seed = to_float(seed, "backward seed")
-        if computed_without_graph(self):
-            raise RuntimeError(
-                "backward() on a Value computed under no_grad(): no graph was recorded, so "
-                "nothing below it can get a gradient. Compute it outside no_grad(), or call "
-                ".detach() on it for an input of its own")
         # NOTE: hooks on interior nodes, anomaly mode and create_graph take the general
-        # sweep; with none of them, one test of a set and one context lookup per call.
-        if (create_graph or _INTERIOR_HOOKS or _current_anomaly.get() is not None
-                or (not self._op.arity and self._b is not None)):
+        # sweep; with none of them, the cost is a test of a dict and a context lookup.
+        if not self._op.arity:  # an input is its own derivative: ∂x/∂x = 1
+            if _no_graph(self):
+                raise RuntimeError(
+                    "backward() on a Value computed under no_grad(): no graph was recorded, "
+                    "so nothing below it can get a gradient. Compute it outside no_grad(), "
+                    "or call .detach() on it for an input of its own")
+            if create_graph or type(self._b) is _Hooks or _current_anomaly.get() is not None:
+                self._backward_general(seed, create_graph)
+            else:
+                if counting():
+                    charge(reverse=1, nodes=1)
+                if self._op is INPUT:
+                    self.grad += seed
+            return
+        if create_graph or _INTERIOR_HOOKS or _current_anomaly.get() is not None:
             self._backward_general(seed, create_graph)
             return
         if counting():
             charge(reverse=1, nodes=len(_graph.topological_order(self)))
-        if not self._op.arity:  # an input is its own derivative: ∂x/∂x = 1
-            if self._op is INPUT:
-                self.grad += seed
-            return
         global _running
         _take_the_pass_lock(self)
         outer = _running  # a pass inside a partial of another pass has one around it
@@ -910,45 +932,53 @@ class Value:
             mark = _Mark()
             _running = (mark, threading.get_ident())
             try:
-                held = _count_consumers(self, mark)
+                held = _count_consumers(self, mark, bool(_INPUT_HOOKS))
                 self.grad = seed
                 _reverse_pass(self)
-                if held:
-                    _finish_inputs(held)
+                shares = _take_shares(held) if held else []
             except BaseException:
                 _restore_inputs(self, mark)
                 raise
         finally:
             _running = outer
             _pass_lock.release()
+        if held:  # outside the lock: a hook may wait for another thread, or run a pass
+            _add_shares(self, held, shares)
 
     def _backward_general(self, seed: float, on_values: bool) -> None:
         """``backward()`` through the general sweep, on Values for ``create_graph=True``,
         with the same accumulation semantics as the float pass: used with create_graph, in
         anomaly mode (which checks every share) and while interior nodes have hooks."""
         order = _graph.topological_order(self)
-        new: list[tuple[Value, Any]] = []  # every grad to write, worked out before any is
+        hooks = None
+        if _INTERIOR_HOOKS or _INPUT_HOOKS:
+            hooks = _hooks_on_values if on_values else _call_hooks
         with recording():  # the sum with an earlier grad is recorded too, even in no_grad
-            adjoints = reverse_sweep(order, {id(self): seed}, on_values,
-                                     on_node=_hooks_on_values if on_values else _call_hooks)
-            for node in order:
-                bar = adjoints.get(id(node))
-                if on_values and bar is not None:
-                    bar = _as_grad(bar)
-                if node._op is INPUT:
-                    if bar is not None:
-                        zero = type(node.grad) is float and node.grad == 0.0
-                        new.append((node, bar if zero else node.grad + bar))
-                elif node._op is not CONST:
-                    new.append((node, 0.0 if bar is None else bar))
+            adjoints = reverse_sweep(order, {id(self): seed}, on_values, on_node=hooks)
+        anomaly = _current_anomaly.get()
         _take_the_pass_lock(self)
-        try:  # the writes, not the sweep, touch the nodes: all of them, or none
-            old = [(node, node.grad) for node, _ in new]
+        try:  # the writes, and the grads they add to, are the pass's: all of them, or none
+            new: list[tuple[Value, Any]] = []
+            with recording(), _summing():
+                for node in order:
+                    bar = adjoints.get(id(node))
+                    if on_values and bar is not None:
+                        bar = _as_grad(bar)
+                    if node._op is INPUT:
+                        if bar is not None:
+                            old = node.grad
+                            grad = bar if type(old) is float and old == 0.0 else old + bar
+                            if anomaly is not None:
+                                anomaly.check_accumulation(node, old, bar, grad)
+                            new.append((node, grad))
+                    elif node._op is not CONST:
+                        new.append((node, 0.0 if bar is None else bar))
+            old_grads = [(node, node.grad) for node, _ in new]
             try:
                 for node, grad in new:
                     node.grad = grad
             except BaseException:
-                _undo(old)
+                _undo(old_grads)
                 raise
         finally:
             _pass_lock.release()
@@ -1296,6 +1326,18 @@ del _name
 # ---------------------------------------------------------------------------------------------
 
 
+@contextmanager
+def _summing() -> Iterator[None]:
+    """While a pass adds its adjoints to the grads the inputs had: anomaly mode checks those
+    sums as the pass's own (:meth:`~autograd_mini.anomaly.Anomaly.check_accumulation`),
+    not as ops of a forward pass."""
+    token = _in_backward.set(True)
+    try:
+        yield
+    finally:
+        _in_backward.reset(token)
+
+
 def _as_grad(bar: Any) -> Value:
     """An adjoint of a ``create_graph`` pass as the Value a grad holds: a constant for a
     number, and a recorded copy (+v) of a leaf computed under no_grad, which the partials
@@ -1317,17 +1359,15 @@ def _hooks_on_values(node: Value, grad: Any) -> Any:
 
 
 def _call_hooks(node: Value, grad: Any) -> Any:
-    """The general sweep's ``on_node``: ``grad`` through the node's hooks, if it has any. A
-    node that no share reached gets the strong zero (0.0 that stays 0 times inf); if its
-    hooks leave it, nothing flows on. In anomaly mode a hook that turns a gradient into nan
-    raises."""
+    """The general sweep's ``on_node``: ``grad`` through the node's hooks, if it has any. An
+    interior node that no share reached is left out, as PyTorch leaves a tensor that no
+    gradient reaches; an input gets 0.0, as the fast pass gives it. In anomaly mode a hook
+    that turns a gradient into nan raises."""
     hooks = _hooks_of(node)
-    if hooks is None or not hooks.fns:
+    if hooks is None or not hooks.fns or (grad is None and node._op.arity):
         return grad
-    given = STRONG_ZERO if grad is None else grad
+    given = 0.0 if grad is None else grad
     result = _run_hooks(node, hooks, given)
-    if grad is None and result is given:
-        return None
     anomaly = _current_anomaly.get()
     if anomaly is not None:
         r, g = float(getattr(result, "data", result)), float(getattr(given, "data", given))
@@ -1379,9 +1419,8 @@ def _take_the_pass_lock(root: Value) -> None:
 
 
 def _in_a_pass() -> bool:
-    """Whether this thread is inside a float pass now (a partial or a hook that calls
-    backward): its frames say so, and frames, unlike flags, cannot be left behind by an
-    interrupt."""
+    """Whether this thread is inside a float pass now (a partial that calls backward): its
+    frames say so, and frames, unlike flags, cannot be left behind by an interrupt."""
     frame = sys._getframe(1)
     while frame is not None:
         if frame.f_code in _PASS_CODES:
@@ -1416,7 +1455,7 @@ class _Mark(float):
     __slots__ = ()
 
 
-def _count_consumers(root: Value, mark: _Mark) -> list[Value]:
+def _count_consumers(root: Value, mark: _Mark, hold_all: bool = False) -> list[Value]:
     """First half of Kahn's algorithm: ``_n`` of every interior node below ``root`` becomes the
     number of edges that lead into it from nodes above, and its adjoint starts at ``mark``.
 
@@ -1427,11 +1466,11 @@ def _count_consumers(root: Value, mark: _Mark) -> list[Value]:
     An input has no operands, so nothing else reads these slots. Constants are journaled
     alike (they are never written): one test per edge is cheaper than telling them apart.
 
-    Returns the inputs whose ``grad`` is a Value (left by ``create_graph=True``), or whose
-    ``_b`` is not None (they have hooks, or were computed under no_grad): the pass holds
-    their grads in the journal and starts them at 0.0, so that its loop meets floats only
-    and sums only this pass's shares, and :func:`_finish_inputs` passes each sum through
-    the input's hooks and adds it to the held grad at the end.
+    Returns the inputs whose ``grad`` is a Value (left by ``create_graph=True``), and with
+    ``hold_all`` (some input has a hook) every input: the pass holds their grads in the
+    journal and starts them at 0.0, so that its loop meets floats only and sums only this
+    pass's shares, and :func:`_add_shares` passes each sum through the input's hooks and
+    adds it to the grad after the pass.
     """
     stack = [root]
     pop = stack.pop
@@ -1456,7 +1495,7 @@ def _count_consumers(root: Value, mark: _Mark) -> list[Value]:
                 elif a._a is not mark:  # an input or a constant: journal its grad
                     a._n = a.grad
                     a._a = mark
-                    if type(a._n) is value or a._b is not None:
+                    if type(a._n) is value or (hold_all and op is INPUT):
                         a.grad = 0.0
                         held.append(a)
             continue
@@ -1472,7 +1511,7 @@ def _count_consumers(root: Value, mark: _Mark) -> list[Value]:
         elif a._a is not mark:  # an input or a constant: journal its grad
             a._n = a.grad
             a._a = mark
-            if type(a._n) is value or a._b is not None:
+            if type(a._n) is value or (hold_all and op is INPUT):
                 a.grad = 0.0
                 held.append(a)
         if arity == 2:
@@ -1488,32 +1527,49 @@ def _count_consumers(root: Value, mark: _Mark) -> list[Value]:
             elif b._a is not mark:
                 b._n = b.grad
                 b._a = mark
-                if type(b._n) is value or b._b is not None:
+                if type(b._n) is value or (hold_all and op is INPUT):
                     b.grad = 0.0
                     held.append(b)
     return held
 
 
-def _finish_inputs(held: list[Value]) -> None:
-    """``grad = old + hooks(this pass's sum)`` for the inputs that the pass held (see
-    :func:`_count_consumers`), ``old`` being the grad they had when the pass began.
-
-    Hooks run first, all of them, in the order the pass met the inputs; the grads are written
-    after. A sum with a Value is recorded even inside no_grad, so that the
-    grad stays a function of the inputs that can be differentiated again, as a
-    ``create_graph`` pass leaves it. NOTE: the pass's own loop therefore never adds to, or
-    tests the truth of, a Value."""
+def _take_shares(held: list[Value]) -> list[Any]:
+    """This pass's sums for the inputs it held (see :func:`_count_consumers`), each input's
+    grad put back as it was before the pass. Interrupted, the pass's restore does the same."""
     shares = [a.grad for a in held]
-    for a in held:  # each grad as it was before the pass, as a hook sees it (as PyTorch's)
+    for a in held:
         a.grad = a._n
+    return shares
+
+
+def _add_shares(root: Value, held: list[Value], shares: list[Any]) -> None:
+    """``grad += hooks(share)`` for the inputs that the pass held, after the pass itself.
+
+    Every hook runs first, in the order the pass met the inputs, seeing each grad as it was
+    before the pass (as PyTorch's do); the sums are written after, under the pass lock, to
+    the grads as they are then, so what a pass that a hook ran added is kept. An exception
+    in a hook leaves every grad without this pass's shares. A sum with a Value is recorded
+    even inside no_grad, so that the grad stays a function of the inputs that can be
+    differentiated again, as a ``create_graph`` pass leaves it. NOTE: the pass's own loop
+    therefore never adds to, or tests the truth of, a Value."""
     for k, a in enumerate(held):
-        if type(a._b) is _Hooks and a._b.fns:
-            shares[k] = _run_hooks(a, a._b, shares[k])
-    with recording():  # read after the hooks: a pass that a hook ran has added its shares
-        new = [share if type(a.grad) is float and a.grad == 0.0 else a.grad + share
-               for a, share in zip(held, shares)]  # noqa: B905 (both are per held input)
-    for a, grad in zip(held, new):  # noqa: B905 (the same list)
-        a.grad = grad
+        hooks = a._b
+        if type(hooks) is _Hooks and hooks.fns:
+            shares[k] = _run_hooks(a, hooks, shares[k])
+    _take_the_pass_lock(root)
+    try:
+        with recording():
+            new = [share if type(a.grad) is float and a.grad == 0.0 else a.grad + share
+                   for a, share in zip(held, shares)]  # noqa: B905 (both per held input)
+        old = [(a, a.grad) for a in held]
+        try:
+            for a, grad in zip(held, new):  # noqa: B905 (the same list)
+                a.grad = grad
+        except BaseException:
+            _undo(old)
+            raise
+    finally:
+        _pass_lock.release()
 
 
 def _undo(old: list[tuple[Value, Any]]) -> None:
@@ -1637,6 +1693,6 @@ def _reverse_pass(root: Value) -> None:
 
 
 
-#: The frames of a float pass that call user code: a partial is called from the loop, an
-#: input's hook from the end of the pass (either may call backward() of its own).
-_PASS_CODES = (_reverse_pass.__code__, _finish_inputs.__code__)
+#: The frame of a float pass that calls user code: a partial is called from the loop alone
+#: (it may call backward() of its own); inputs' hooks are called after the pass.
+_PASS_CODES = (_reverse_pass.__code__,)

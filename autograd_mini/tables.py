@@ -104,7 +104,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._graph import operands, reverse_edges, topological_order, wengert
+from ._graph import local_partials, operands, reverse_edges, topological_order, wengert
+from .anomaly import at_kink
 from .engine import Value
 from .rules import CONST, INPUT, VARIADIC
 from .sweep import forward_sweep, times
@@ -379,7 +380,7 @@ class Trace:
             name = fmt.var(self.index[id(v)])
             at = ", ".join(f"{self._name(p, fmt)} = {_number_text(p.data)}" for p in args
                            if p._op is not CONST)
-            ds = _float_partials(v)
+            ds = local_partials(v, on_values=False)
             used = ", ".join(f"∂{name}/∂{self._name(p, fmt)} = {_number_text(float(d))}"
                              for p, d in zip(args, ds, strict=True) if p._op is not CONST)
             note = (f"{KINK} {name} = {self._definition(v, fmt)} is at a kink of "
@@ -520,23 +521,6 @@ KINK = "‡"
 _LATEX_KINK = r" \quad \ddagger"
 
 
-def at_kink(v: Value) -> bool:
-    """Whether ``v``'s operands sit exactly on a kink of its op: where the rule's ``kink``
-    function is 0 (relu and abs at 0, maximum and minimum at a tie)."""
-    rule = v._op
-    if rule.kink is None or not rule.arity:
-        return False
-    try:
-        return bool(rule.kink(*(p.data for p in operands(v))) == 0)
-    except (ArithmeticError, ValueError, TypeError):
-        return False
-
-
-def _float_partials(v: Value) -> list[float]:
-    xs = [p.data for p in operands(v)]
-    if v._op.arity == VARIADIC:
-        return list(v._op.partials[0](xs, v.data))
-    return [d(*xs, v.data) for d in v._op.partials]
 
 
 # ---------------------------------------------------------------------------------------------

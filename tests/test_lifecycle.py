@@ -521,10 +521,10 @@ def _leaky_interior_adjoints(monkeypatch: pytest.MonkeyPatch) -> None:
     z = (x*2)*3 then gives x.grad 6, then 18."""
     real = engine._count_consumers
 
-    def count(root: Value, mark: Any) -> Any:
+    def count(root: Value, mark: Any, *rest: Any) -> Any:
         old = [(n, n.grad) for n in topological_order(root)
                if n is not root and n.rule.arity and type(n.grad) is float]
-        held = real(root, mark)
+        held = real(root, mark, *rest)
         for n, grad in old:
             n.grad = grad
         return held

@@ -8,7 +8,8 @@ out by hand below.
 from __future__ import annotations
 
 from autograd_mini import Value, trace
-from autograd_mini.tables import KINK, at_kink
+from autograd_mini.anomaly import at_kink
+from autograd_mini.tables import KINK
 
 
 def test_relu_at_zero_marks_its_tangent_and_adjoint_rows() -> None:
