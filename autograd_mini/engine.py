@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 import itertools
 import sys
 import threading
@@ -208,19 +209,38 @@ def group(name: str | Group, kind: str = "group") -> _Scope:
     return _Scope(name, kind)
 
 
+#: The entries of the blocks not yet left in this context (a thread, or an asyncio task):
+#: (the block, its tokens), innermost last. A block object can be entered in several
+#: contexts at once, and each entry is left in the context it was made in.
+_ENTERED: ContextVar[tuple[tuple[object, tuple[Token[Any], ...]], ...]] = ContextVar(
+    "autograd_mini.entered", default=())
+
+
+def _push(block: object, *tokens: Token[Any]) -> None:
+    _ENTERED.set((*_ENTERED.get(), (block, tokens)))
+
+
+def _pop(block: object) -> tuple[Token[Any], ...]:
+    """The tokens of ``block``'s innermost entry in this context, which is left."""
+    entered = _ENTERED.get()
+    for k in range(len(entered) - 1, -1, -1):
+        if entered[k][0] is block:
+            _ENTERED.set(entered[:k] + entered[k + 1:])
+            return entered[k][1]
+    raise RuntimeError("a block was left that was not entered in this context")
+
+
 class _Scope:
     """The block of :func:`group`: a class rather than a generator, since the losses open one
     per call and a generator's context manager costs several times as much."""
 
-    __slots__ = ("_kind", "_name", "_tokens")
+    __slots__ = ("_kind", "_name")
 
     def __init__(self, name: str | Group, kind: str) -> None:
         if isinstance(name, str):
             Group(name, kind)  # refuse a bad name or kind at once, not at entry
         self._name = name
         self._kind = kind
-        #: per thread, the tokens of the entries not yet left, innermost last
-        self._tokens: dict[int, list[Token[bool | Group | _Watch]]] = {}
 
     def __enter__(self) -> Group:
         outer = _grad_enabled.get()
@@ -231,15 +251,12 @@ class _Scope:
             state = False
         elif type(outer) is _Watch:
             state = _Watch(outer.anomaly, g)
-        token = _grad_enabled.set(state)
-        self._tokens.setdefault(threading.get_ident(), []).append(token)
+        _push(self, _grad_enabled.set(state))
         return g
 
     def __exit__(self, *exc: object) -> None:
-        tokens = self._tokens[threading.get_ident()]
-        _grad_enabled.reset(tokens.pop())
-        if not tokens:
-            del self._tokens[threading.get_ident()]
+        (token,) = _pop(self)
+        _grad_enabled.reset(token)
 
 
 def group_of(v: Value) -> Group | None:
@@ -305,33 +322,40 @@ class AnomalyMode(Anomaly):
 
     Entered, it turns anomaly mode on in the current thread (or asyncio task) until it is
     left; ``kinks`` then lists the kinks that backward passes went through in the block.
-    The state is read when it is entered, so it may be made once and entered often; the list
-    starts afresh when the block is entered while no thread is inside it."""
+    The state is read when it is entered, so it may be made once and entered often, in
+    several threads or tasks at once; the list starts afresh when the block is entered while
+    no one is inside it."""
 
     def __init__(self, check_inf: bool = False, warn_kinks: bool = False) -> None:
         super().__init__(check_inf, warn_kinks)
-        #: per thread, the tokens of the entries not yet left, innermost last
-        self._tokens: dict[int, list[tuple[Token[Any], Token[Any]]]] = {}
+        self._inside = 0  # entries not yet left, in every thread and task
 
     def __enter__(self) -> AnomalyMode:
         outer = _grad_enabled.get()
         state: Any = _Watch(self, _group(outer)) if outer else False
-        if not self._tokens:  # no thread is inside: a new block, with a new list
+        if not self._inside:  # a new block, with a new list
             self.kinks = []
-        stack = self._tokens.setdefault(threading.get_ident(), [])
-        stack.append((_grad_enabled.set(state), _current_anomaly.set(self)))
+            self.kink_count = 0
+        self._inside += 1
+        _push(self, _grad_enabled.set(state), _current_anomaly.set(self))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        stack = self._tokens[threading.get_ident()]
-        state, anomaly = stack.pop()
+        state, anomaly = _pop(self)
         _current_anomaly.reset(anomaly)
         _grad_enabled.reset(state)
-        if not stack:
-            del self._tokens[threading.get_ident()]
+        self._inside -= 1
 
     def __call__(self, fn: _F) -> _F:
-        """As a decorator: every call of ``fn`` runs in anomaly mode."""
+        """As a decorator: every call of ``fn`` runs in anomaly mode (for a coroutine
+        function, every run of the coroutine)."""
+        if inspect.iscoroutinefunction(fn):
+            @functools.wraps(fn)
+            async def watched_async(*args: Any, **kwargs: Any) -> Any:
+                with self:
+                    return await fn(*args, **kwargs)
+            return cast(_F, watched_async)
+
         @functools.wraps(fn)
         def watched(*args: Any, **kwargs: Any) -> Any:
             with self:

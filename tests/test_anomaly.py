@@ -945,3 +945,53 @@ def test_transforms_and_create_graph_nodes_belong_to_no_group() -> None:
     assert (x.grad.data, d.data) == (27.0, 6.0)
     assert group_of(x.grad) is None
     assert group_of(d) is None
+
+
+def test_one_block_shared_by_asyncio_tasks_and_an_async_decorated_function() -> None:
+    import asyncio
+
+    mode = detect_anomaly()
+    seen: list[bool] = []
+
+    async def task(delay: float) -> None:
+        with mode:
+            await asyncio.sleep(delay)  # the other task enters and leaves meanwhile
+            seen.append(am.anomaly.current.get() is mode)
+        seen.append(am.anomaly.current.get() is None)
+
+    async def both() -> None:
+        await asyncio.gather(task(0.0), task(0.02))  # the first in leaves first
+
+    asyncio.run(both())
+    assert seen == [True, True, True, True]
+
+    @detect_anomaly
+    async def f() -> None:
+        x = Value(0.0)
+        (x.sqrt() * 0.0).backward()  # sqrt′(0)·0 = inf·0 = nan
+
+    with pytest.raises(AnomalyError, match="sqrt′"):
+        asyncio.run(f())
+
+
+def test_a_group_block_shared_by_asyncio_tasks() -> None:
+    import asyncio
+
+    scope = group("shared")
+    x = Value(2.0)
+    made: list[Value] = []
+
+    async def task(delay: float) -> None:
+        with scope:
+            await asyncio.sleep(delay)
+            made.append(x * x)
+        made.append(x + x)
+
+    async def both() -> None:
+        await asyncio.gather(task(0.0), task(0.02))  # the first in leaves first
+
+    asyncio.run(both())
+    inside = [v for v in made if v.op == "mul"]
+    outside = [v for v in made if v.op == "add"]
+    assert [group_of(v).name for v in inside] == ["shared", "shared"]  # type: ignore[union-attr]
+    assert [group_of(v) for v in outside] == [None, None]
