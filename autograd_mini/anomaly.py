@@ -35,7 +35,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from ._graph import local_partials, operands
-from .errors import call_text, operand_names
+from .errors import _unpickled_error, call_text, operand_names
 
 __all__ = ["MAX_KINKS", "Anomaly", "AnomalyError", "Kink", "KinkWarning", "Site", "at_kink",
            "site_here"]
@@ -114,6 +114,11 @@ class AnomalyError(FloatingPointError):
         self.site = site
         self.partial = partial
         self.adjoint = adjoint
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # NOTE: pickled without its node, a graph that may be large (node is None then)
+        facts = {**self.__dict__, "node": None}
+        return (_unpickled_error, (AnomalyError, str(self), facts))
 
 
 class KinkWarning(UserWarning):

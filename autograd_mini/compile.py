@@ -202,7 +202,7 @@ def compile(f: Callable[..., Any],
                     i) == "_zero")
                 for i, p in enumerate(operands(v))):
             useful.add(id(v))
-    if out._op.arity or id(out) in input_ids:
+    if id(out) in useful:  # else no adjoint reaches an input: every gradient is 0
         root = "g" + names[id(out)].lstrip("v")
         grads[id(out)] = root
         lines.append(f"{root} = 1.0")

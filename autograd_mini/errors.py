@@ -39,6 +39,11 @@ class DomainError(ValueError):
         self.reason = reason
         super().__init__(f"{rule.name}: {reason}: {call_text(rule, operands)}")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # NOTE: pickled with its facts, not its arguments (a rule and nodes), so that an
+        # error crosses a process boundary (a multiprocessing worker's) intact
+        return (_unpickled_error, (DomainError, str(self), self.__dict__))
+
 
 class CompileError(ValueError):
     """The function cannot be written as one straight-line trace
@@ -48,6 +53,14 @@ class CompileError(ValueError):
     Python bool or compared while compile traces would freeze one branch into the trace. The
     engine cannot import the compile module, which sits above it.
     """
+
+
+def _unpickled_error(cls: type[Exception], message: str, facts: dict[str, Any]) -> Exception:
+    """An error made again from its message and its attributes (see ``__reduce__``)."""
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(facts)
+    return error
 
 
 def call_text(rule: Any, operands: Sequence[Any]) -> str:
@@ -73,7 +86,14 @@ def operand_names(operands: Sequence[Any]) -> list[str]:
     named: dict[int, str] = {}
     for v in operands:
         if id(v) not in named:
-            named[id(v)] = _describe(v, next(free, "v"))
+            named[id(v)] = _describe(v, "") or next(free, "v")
+    keys_of: dict[str, list[int]] = {}
+    for key, name in named.items():
+        keys_of.setdefault(name, []).append(key)
+    for keys in keys_of.values():
+        if len(keys) > 1:  # two operands that read alike (… · 10.0 twice): letters instead
+            for key in keys:
+                named[key] = next(free, "v")
     return [named[id(v)] for v in operands]
 
 

@@ -995,3 +995,22 @@ def test_a_group_block_shared_by_asyncio_tasks() -> None:
     outside = [v for v in made if v.op == "add"]
     assert [group_of(v).name for v in inside] == ["shared", "shared"]  # type: ignore[union-attr]
     assert [group_of(v) for v in outside] == [None, None]
+
+
+def test_operands_that_read_alike_get_letters_and_errors_pickle() -> None:
+    p, q = Value(1.0, label="p"), Value(2.0, label="q")
+    with detect_anomaly(), pytest.raises(AnomalyError) as info:
+        (p * 0.0 * 10.0) * (q * 1e308 * 10.0)  # 0 · inf = nan; both factors read "… · 10.0"
+    text = str(info.value)
+    assert "x · y with x = 0.0 and y = inf" in text
+    copy_of = pickle.loads(pickle.dumps(info.value))
+    assert type(copy_of) is AnomalyError
+    assert str(copy_of) == text
+    assert (copy_of.phase, copy_of.op, copy_of.operands) == ("forward", "mul", (0.0, INF))
+    assert copy_of.site == info.value.site
+    assert copy_of.node is None  # the graph is not pickled with the error
+    with pytest.raises(am.DomainError) as domain:
+        Value(-1.0, label="a").log()
+    again = pickle.loads(pickle.dumps(domain.value))
+    assert (str(again), again.op, again.operands, again.labels) == (
+        "log: log is defined only for x > 0: log(a) with a = -1.0", "log", (-1.0,), ("a",))

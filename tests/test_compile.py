@@ -187,3 +187,9 @@ def test_no_adjoint_is_written_that_reaches_no_input() -> None:
     # v6 = sin(v5), v7 = v4 + v6. The adjoints written: the root's, v4's and x's; none for
     # v2 or v1 below the stop, nor for v6 and v5 (no input below them)
     assert targets == ["g7", "g4", "gx0"]
+
+
+def test_an_output_that_reaches_no_input_writes_no_adjoint() -> None:
+    f = compile(lambda x: am.stop_gradient(x) * 2, (3.0,))  # ∂/∂x = 0: the stop cuts it
+    assert f(3.0) == (6.0, (0.0,))
+    assert not [line for line in f.source.splitlines() if line.strip().startswith("g")]

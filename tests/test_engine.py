@@ -444,5 +444,5 @@ def test_domain_error_describes_an_unlabelled_operand_by_its_formula() -> None:
 
 
 def test_placeholder_names_never_collide_with_labels() -> None:
-    with pytest.raises(DomainError, match=r"y / u with y = 5.0 and u = 0.0$"):
+    with pytest.raises(DomainError, match=r"y / x with y = 5.0 and x = 0.0$"):  # x is free
         Value(5.0, label="y") / Value(0.0)
