@@ -32,6 +32,7 @@ from .engine import (
     total,
 )
 from .errors import DomainError
+from .explore import explore
 from .functional import grad, hessian, jacobian, jvp, value_and_grad, vjp
 from .rules import Primitive, primitive
 from .tables import trace
@@ -67,6 +68,7 @@ __all__ = [
     "detect_anomaly",
     "dot",
     "draw",
+    "explore",
     "grad",
     "group",
     "hessian",

@@ -246,10 +246,13 @@ class _Layout:
     """
 
     def __init__(self, sources: Callable[[], Sequence[str]], renderer: Renderer,
-                 timeout: float) -> None:
+                 timeout: float, every_node: bool = False) -> None:
         self._sources = sources
         self.renderer = renderer
         self.timeout = timeout
+        #: every node's statement is a frame's own (the explorer's pictures, whose every
+        #: number may change), not only those that differ between the sources
+        self.every_node = every_node
         self._positioned: str | None = None
         self._varying: set[_Key] = set()
 
@@ -267,7 +270,8 @@ class _Layout:
                         seen.setdefault(key, set()).add(text)
                         variants.setdefault(key, {}).setdefault(
                             _attribute(text, "label") or text, text)
-            self._varying = {key for key, texts in seen.items() if len(texts) > 1}
+            self._varying = {key for key, texts in seen.items() if len(texts) > 1
+                             or (self.every_node and isinstance(key, str))}
             widest = self._widest({key: list(variants[key].values()) for key in self._varying},
                                   keyed[0])
             parts, at = [], 0

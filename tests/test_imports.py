@@ -37,6 +37,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("optim",),
     ("backprop",),
     ("report",),
+    ("explore",),
     ("testing.forms",),
     ("testing.program",),
     ("testing.oracle", "testing.pytorch"),
