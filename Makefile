@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest nbtest notebooks figures bench clean
+.PHONY: demo test lint typecheck pytest nbtest notebooks figures screenshot bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
@@ -53,6 +53,11 @@ notebooks: $(STAMP)
 # The picture the README embeds: the example's graph after backward, drawn by the package itself.
 figures: $(STAMP)
 	$(BIN)/autograd-mini trace $(TRACE_F) --at x1=2 x2=5 --wrt x1 --svg docs/trace.svg >/dev/null
+
+# The explorer's screenshot in the README: JupyterLab in headless Chromium, a slider moved, a
+# node clicked and two backward steps taken (tests/test_browser.py), saved under docs/.
+screenshot: $(STAMP)
+	EXPLORE_SCREENSHOT=docs/explore.png $(BIN)/pytest -q -p no:cacheprovider tests/test_browser.py
 
 # Benchmarks against micrograd (and PyTorch if installed): docs/benchmarks.md and .json.
 bench: $(STAMP)
