@@ -117,7 +117,8 @@ def test_the_html_fallback_shows_the_current_values() -> None:
     page = data["text/html"]
     assert "x1 = 2, x2 = 5" in page
     assert "∂f/∂x1 = 110137" in page
-    assert "<svg" in page and "Adjoint trace" in page
+    assert "<svg" in page
+    assert "Adjoint trace" in page
     assert "application/vnd.jupyter.widget-view+json" in data
 
 
