@@ -33,7 +33,9 @@ function render({ model, el: root }) {
     .autograd-mini-explore .expansion { font-family: monospace; white-space: pre-wrap;
       background: #f6f6f6; padding: 0.4em 0.6em; min-height: 2.6em; }
     .autograd-mini-explore .graph svg { max-width: 100%; height: auto; }
-    .autograd-mini-explore .graph g.node { cursor: pointer; }`;
+    .autograd-mini-explore .graph g.node { cursor: pointer; }
+    .autograd-mini-explore .tables { display: flex; flex-wrap: wrap; gap: 0 2.5em;
+      align-items: flex-start; }`;
   root.appendChild(style);
 
   // -- the inputs ------------------------------------------------------------------------
@@ -75,11 +77,12 @@ function render({ model, el: root }) {
 
   const result = el("div", { class: "row result" });
   const error = el("div", { class: "error" });
+  const diagram = el("div", { class: "graph diagram" });
   const graph = el("div", { class: "graph" });
   const expansion = el("div", { class: "expansion" },
                        "Click a node for its chain rule, with the current numbers.");
   const tables = el("div", { class: "tables" });
-  root.append(result, error, graph, expansion, tables);
+  root.append(result, error, diagram, graph, expansion, tables);
 
   // -- the picture -----------------------------------------------------------------------
   let nodes = {};   // DOT name -> { g, box, grad, final, fill }
@@ -191,6 +194,8 @@ function render({ model, el: root }) {
   model.on("change:expansion", showExpansion);
   model.on("change:tables", () => { tables.innerHTML = model.get("tables"); });
   model.on("change:error", () => { error.textContent = model.get("error"); });
+  diagram.innerHTML = model.get("diagram") || "";
+  model.on("change:diagram", () => { diagram.innerHTML = model.get("diagram") || ""; });
   return () => { stop(); clearTimeout(timer); };
 }
 

@@ -50,7 +50,7 @@ from .tables import _TEXT, Trace, _number_text
 from .viz import RENDER_TIMEOUT, Renderer, _grad_line, _node_names, _strip_xml_header, render
 from .viz import to_dot as _to_dot
 
-__all__ = ["Expansion", "Explorer", "explore"]
+__all__ = ["Expansion", "Explorer", "NetworkExplorer", "explore"]
 
 #: A slider's range: (lo, hi), starting in the middle, or (lo, hi, start).
 Range = tuple[float, float] | tuple[float, float, float]
@@ -288,6 +288,51 @@ class Explorer:
                 f"{self.svg}{self.tables_html()}</div>")
 
 
+class NetworkExplorer(Explorer):
+    """:class:`Explorer` for one sample through a network: the inputs are the sample's
+    components (``a1``, ``a2``, …), f is C = loss(model(x), y), and the network diagram (z, a
+    and δ per neuron, :func:`autograd_mini.nn.diagram`) follows as well as the graph, which
+    is drawn with each neuron folded into one box."""
+
+    def __init__(self, model: Any, x: Any, y: Any, loss: Any = "squared_error",
+                 ranges: Mapping[str, Any] | None = None, *, renderer: Renderer = "auto",
+                 timeout: float = RENDER_TIMEOUT) -> None:
+        from .diagram import diagram
+        from .losses import get
+
+        self.model = model
+        self.target = [float(t) for t in (y if isinstance(y, (list, tuple)) else [y])]
+        self.loss_name, self._loss = get(loss)
+        xs = [float(v) for v in x]
+        names = [f"a{k + 1}" for k in range(len(xs))]
+        given = dict(ranges or {})
+        spans = {n: given.get(n, (v - 2.0, v + 2.0, v)) for n, v in zip(names, xs, strict=True)}
+        self._diagram = diagram
+        self.diagram_svg = ""
+
+        def cost(**inputs: Value) -> Value:
+            return self._loss(model([inputs[n] for n in names]), self.target)
+
+        super().__init__(cost, spans, renderer=renderer, timeout=timeout,
+                         options={"collapse": "neuron"})
+
+    def set(self, values: Mapping[str, float] | None = None, wrt: str | None = None) -> bool:
+        if not super().set(values, wrt):
+            return False
+        try:
+            picture = self._diagram(self.model, list(self.values.values()), self.target,
+                                    self.loss_name, renderer=self.renderer,
+                                    timeout=self.timeout)
+            self.diagram_svg = _strip_xml_header(picture.svg())
+        except Exception as error:  # shown in the widget; the graph is drawn already
+            self.error = f"{type(error).__name__}: {error}"
+        return True
+
+    def html(self) -> str:
+        return super().html().replace("<div class='autograd-mini-explore'>",
+                                      f"<div class='autograd-mini-explore'>{self.diagram_svg}")
+
+
 def _shape(source: str) -> list[str]:
     """The node and edge names of a DOT source, in order: what its layout depends on besides
     the widths."""
@@ -338,6 +383,7 @@ def _widget_class() -> Any:
         selected = traitlets.Unicode().tag(sync=True)
         expansion = traitlets.Dict().tag(sync=True)
         steps = traitlets.Dict().tag(sync=True)
+        diagram = traitlets.Unicode().tag(sync=True)
 
         def __init__(self, explorer: Explorer) -> None:
             super().__init__()
@@ -359,6 +405,7 @@ def _widget_class() -> Any:
                 self.value = e.value
                 self.error = e.error
                 self.steps = e.steps()
+                self.diagram = getattr(e, "diagram_svg", "")
                 self._expand()
 
         def _moved(self, change: Any) -> None:
@@ -398,7 +445,7 @@ def _widget_class() -> Any:
     return _WIDGET
 
 
-def explore(f: Callable[..., Value], wrt: str | None = None, **ranges: Range) -> Any:
+def explore(f: Any, *sample: Any, wrt: str | None = None, **ranges: Range) -> Any:
     """A live view of ``f`` in Jupyter: a slider and a number box per input, and the graph,
     the three tables and the gradient, which follow the sliders. ``f`` takes the inputs by
     name; each keyword gives one input's range, ``(lo, hi)`` or ``(lo, hi, start)``:
@@ -408,7 +455,20 @@ def explore(f: Callable[..., Value], wrt: str | None = None, **ranges: Range) ->
 
     ``wrt`` chooses the tangent's input (the first by default); the widget has a choice of
     it too. A click on a node writes its adjoint's and its tangent's chain rule with the
-    current numbers; step and play run the backward pass one node at a time. Needs the
-    ``explore`` extra (anywidget).
+    current numbers; step and play run the backward pass one node at a time.
+
+    For a network, ``explore(model, x, y, loss="squared_error")``: a slider per component of
+    the sample x (``a1``, ``a2``, …, from x − 2 to x + 2 unless given by keyword), the cost
+    C = loss(model(x), y) as f, its graph with each neuron folded, and the network diagram
+    (z, a and δ per neuron). Needs the ``explore`` extra (anywidget).
     """
+    from .nn import Module
+
+    if isinstance(f, Module):
+        if len(sample) not in (2, 3):
+            raise TypeError("explore(model, x, y, loss='squared_error'): give the sample x "
+                            "and its target y")
+        return _widget_class()(NetworkExplorer(f, *sample, ranges=ranges))
+    if sample:
+        raise TypeError("explore(f, x1=(lo, hi), …): give each input's range by name")
     return _widget_class()(Explorer(f, ranges, wrt))

@@ -141,3 +141,34 @@ def test_a_function_that_fails_at_its_start_or_a_bad_wrt_is_refused() -> None:
         Explorer(lambda x: x.log(), {"x": (-2.0, 1.0, -1.0)})
     with pytest.raises(ValueError, match="wrt must be one of the inputs"):
         Explorer(lambda x: x * x, {"x": (0.0, 1.0)}, wrt="y")
+
+
+def test_a_network_sample_with_its_diagram() -> None:
+    from autograd_mini import no_grad
+    from autograd_mini.nn import MLP
+
+    model = MLP(2, [3, 1], seed=4)
+    w = explore(model, [0.5, -1.0], [1.0], "squared_error")
+    assert [spec["name"] for spec in w.inputs] == ["a1", "a2"]
+    assert (w.inputs[0]["lo"], w.inputs[0]["hi"]) == (-1.5, 2.5)  # x ± 2
+
+    def cost(a1: float, a2: float) -> float:  # C = ½ (y − a)², on floats
+        with no_grad():
+            out = model([Value(a1), Value(a2)])[0].data
+        return 0.5 * (1.0 - out) ** 2
+
+    for point in [(0.5, -1.0), (1.2, 0.3)]:
+        w.values = {"a1": point[0], "a2": point[1]}
+        h = 1e-6
+        for k, name in enumerate(["a1", "a2"]):
+            up = list(point)
+            down = list(point)
+            up[k] += h
+            down[k] -= h
+            numeric = (cost(*up) - cost(*down)) / (2 * h)  # a central difference
+            assert w.gradient[name] == pytest.approx(numeric, rel=1e-6, abs=1e-9)
+        assert w.value == pytest.approx(cost(*point), rel=1e-12)
+        assert "<svg" in w.diagram
+    assert "neuron" in w.svg  # the graph is drawn with each neuron folded
+    with pytest.raises(TypeError, match="give the sample x"):
+        explore(model, [0.5, -1.0])
