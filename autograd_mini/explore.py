@@ -468,7 +468,9 @@ def explore(f: Any, *sample: Any, wrt: str | None = None, **ranges: Range) -> An
         if len(sample) not in (2, 3):
             raise TypeError("explore(model, x, y, loss='squared_error'): give the sample x "
                             "and its target y")
-        return _widget_class()(NetworkExplorer(f, *sample, ranges=ranges))
+        x, y = sample[0], sample[1]
+        loss = sample[2] if len(sample) == 3 else "squared_error"
+        return _widget_class()(NetworkExplorer(f, x, y, loss, ranges=ranges))
     if sample:
         raise TypeError("explore(f, x1=(lo, hi), …): give each input's range by name")
     return _widget_class()(Explorer(f, ranges, wrt))
