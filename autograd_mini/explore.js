@@ -32,7 +32,8 @@ function render({ model, el: root }) {
     .autograd-mini-explore .error { color: #b00020; white-space: pre-wrap; }
     .autograd-mini-explore .expansion { font-family: monospace; white-space: pre-wrap;
       background: #f6f6f6; padding: 0.4em 0.6em; min-height: 2.6em; }
-    .autograd-mini-explore .graph svg { max-width: 100%; height: auto; }
+    .autograd-mini-explore .graph svg, .autograd-mini-explore .diagram svg {
+      max-width: 100%; height: auto; }
     .autograd-mini-explore .graph g.node { cursor: pointer; }
     .autograd-mini-explore .tables { display: flex; flex-wrap: wrap; gap: 0 2.5em;
       align-items: flex-start; }`;
@@ -77,7 +78,7 @@ function render({ model, el: root }) {
 
   const result = el("div", { class: "row result" });
   const error = el("div", { class: "error" });
-  const diagram = el("div", { class: "graph diagram" });
+  const diagram = el("div", { class: "diagram" });
   const graph = el("div", { class: "graph" });
   const expansion = el("div", { class: "expansion" },
                        "Click a node for its chain rule, with the current numbers.");

@@ -59,13 +59,14 @@ TOLERANCE = 1e-9  # max |Δ| between an engine's gradients and the hand-written 
 
 LOOP_STEPS, LOOP_REPS = 5, 3  # the mlp-step training-loop context
 REPS = {"mlp-step": 9, "chain": 7, "chain-1e6": 3, "wide-sum": 5, "memory": 3, "backward": 9,
-        "debugging": 7}
+        "debugging": 7, "explore": 15}
 
 # The targets of the issue
 TARGET_SPEEDUP_OVER_MICROGRAD = 30.0
 TARGET_DYNAMIC_VS_HANDWRITTEN = 8.0
 TARGET_BYTES_PER_NODE = 128.0
 TARGET_COMPILED_VS_HANDWRITTEN = 1.5
+TARGET_EXPLORE_UPDATE_MS = 200.0
 
 DYNAMIC = "autograd_mini dynamic"
 COMPILED = "autograd_mini compiled"
@@ -881,6 +882,48 @@ def bench_debugging(checks: Checks, reps: int) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------
+# explore: a slider moved, and the kernel's answer
+# ---------------------------------------------------------------------------------------------
+
+
+def explore_function(x: Value, y: Value) -> Value:
+    """A function of two inputs whose graph has about 30 nodes (the explorer's target)."""
+    v = x
+    for k in range(6):
+        v = (v * y + 0.1 * k).tanh()
+    return v + x.exp() * y
+
+
+def bench_explore(reps: int) -> dict[str, Any]:
+    """What the kernel does when a slider of ``explore`` moves: evaluate f, backward, the
+    trace and its tables, and the picture drawn in the one layout (Graphviz included)."""
+    from autograd_mini.explore import Explorer
+
+    say(f"\nexplore: the kernel's update after a slider moves; {reps} repetitions")
+    e = Explorer(explore_function, {"x": (-1.0, 1.0, 0.3), "y": (-2.0, 2.0, 0.7)})
+    assert e.root is not None
+    nodes = len(topological_order(e.root))
+    points = [-0.9 + 1.8 * k / (reps - 1) for k in range(reps)]
+    times_s = []
+    for x in points:
+        start = perf_counter()
+        ok = e.set({"x": x})
+        html_len = len(e.tables_html()) + len(e.svg)
+        times_s.append(perf_counter() - start)
+        assert ok, e.error
+        assert html_len
+    median = statistics.median(times_s)
+    say(f"  {nodes} nodes: {ms(median)} ms median, {ms(max(times_s))} ms at most")
+    return {"workload": "explore",
+            "description": f"`Explorer.set` on a graph of {nodes} nodes: f evaluated, "
+                           "backward, the trace and its HTML tables, and the picture drawn "
+                           "in the one layout by Graphviz, as when a slider of `explore` "
+                           "moves (the page adds its debounce and drawing the SVG)",
+            "reps": reps, "nodes": nodes, "median_s": median, "max_s": max(times_s),
+            "times_s": times_s}
+
+
+# ---------------------------------------------------------------------------------------------
 # wide-sum: Σ xᵢ·yᵢ, wide
 # ---------------------------------------------------------------------------------------------
 
@@ -1088,6 +1131,10 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     add("fast backward() vs the shared walk", "faster on every graph", slowest,
         None if slowest is None else slowest > 1.0,
         f"the shared walk takes {times(slowest)} its time or more" if slowest else "—")
+    explore = results["explore"]
+    add("explore: the kernel's update, 30-node graph", f"≤ {TARGET_EXPLORE_UPDATE_MS:g} ms",
+        explore["median_s"], explore["median_s"] * 1e3 <= TARGET_EXPLORE_UPDATE_MS,
+        f"{ms(explore['median_s'])} ms ({explore['nodes']} nodes)")
     cratio = comp.get("x_handwritten")
     add("compiled mlp-step vs hand-written", f"≤ {TARGET_COMPILED_VS_HANDWRITTEN:g}× its time",
         cratio, None if cratio is None else cratio <= TARGET_COMPILED_VS_HANDWRITTEN,
@@ -1281,6 +1328,10 @@ def markdown(report: dict[str, Any]) -> str:
               "Inside `detect_anomaly()` a node built costs "
               f"{debug['anomaly_bytes_per_node']:.0f} bytes at peak, its creation site "
               "included."]
+    ex = res["explore"]
+    lines += ["", "## explore: the kernel's update after a slider moves", "",
+              f"{ex['description']}; {plural(ex['reps'], 'point')} across x's range.", "",
+              f"Median {ms(ex['median_s'])} ms, at most {ms(ex['max_s'])} ms."]
     lines += ["", "## Gradient checks", "",
               f"Before any timing, each engine's value and gradients against the hand-written "
               f"closed form (tolerance {TOLERANCE:g}; required for autograd_mini dynamic).", "",
@@ -1328,6 +1379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "wide-sum": bench_wide_sum(opt, checks, reps["wide-sum"]),
         "memory": bench_memory(opt, reps["memory"]),
         "backward": bench_backward(reps["backward"]),
+        "explore": bench_explore(reps["explore"]),
     }
     info["load_average_at_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
     info["duration_s"] = perf_counter() - started

@@ -152,6 +152,32 @@ def test_the_explorer_in_jupyterlab(lab: str) -> None:
                                   " s.dispatchEvent(new Event('change')); }")
             _wait_for_gradient(page, closed_form(1.5, 5.0))
 
+            # the time from a slider's event to the redrawn picture, measured in the page (a
+            # figure for the record, not a check: the machines are shared)
+            elapsed = page.evaluate("""() => new Promise((done) => {
+                const graph = document.querySelector('.autograd-mini-explore .graph');
+                const slider = document.querySelector(
+                    '.autograd-mini-explore input[type=range][data-input=x2]');
+                const start = performance.now();
+                new MutationObserver((_, seen) => { seen.disconnect();
+                    done(performance.now() - start); }).observe(graph, { childList: true });
+                setTimeout(() => done(-1), 20000);
+                slider.value = '4.5'; slider.dispatchEvent(new Event('input'));
+            })""")
+            assert elapsed > 0, "the picture was not redrawn within 20 s of the slider's event"
+            _wait_for_gradient(page, closed_form(1.5, 4.5))
+            record = ROOT / "out" / "explore-latency.json"
+            record.parent.mkdir(exist_ok=True)
+            record.write_text(json.dumps({"slider_to_picture_ms": elapsed,
+                                          "function": "the trace example, 7 nodes"}) + "\n",
+                              encoding="utf-8")
+            # back to x2 = 5 through its number box (a slider snaps to its steps of 0.03)
+            box = page.locator(".autograd-mini-explore input[type=number][data-input=x2]")
+            box.fill("5")
+            box.press("Enter")
+            box.blur()
+            _wait_for_gradient(page, closed_form(1.5, 5.0))
+
             # a click on v₁ = x1 · x2 writes its chain rule: v̄₁ = v̄₃ · 1 + v̄₂ · v₂ = 1 + e^7.5
             page.click(".autograd-mini-explore .graph g.node:has(title:text-is('v1'))")
             page.wait_for_function(
