@@ -146,7 +146,8 @@ def test_the_explorer_in_jupyterlab(lab: str) -> None:
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu"])
+                                    args=["--no-sandbox", "--disable-gpu",
+                                          "--disable-dev-shm-usage"])
         page = browser.new_page(viewport={"width": 1280, "height": 1500})
         try:
             page.goto(lab)
