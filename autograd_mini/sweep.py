@@ -159,12 +159,19 @@ def forward_sweep(order: list[Any], seeds: dict[int, Any], on_values: bool) -> d
     charge(forward=1, nodes=len(order))
     dot = dict(seeds)
     anomaly = _anomaly.current.get()
-    if anomaly is not None:
-        token = _anomaly.in_backward.set(on_values)  # the terms are checked here, below
-        try:
-            return _watched_forward(order, dot, on_values, anomaly)
-        finally:
-            _anomaly.in_backward.reset(token)
+    if anomaly is None:
+        return _forward_loop(order, dot, on_values, None)
+    token = _anomaly.in_backward.set(on_values)  # the terms are checked in the loop
+    try:
+        return _forward_loop(order, dot, on_values, anomaly)
+    finally:
+        _anomaly.in_backward.reset(token)
+
+
+def _forward_loop(order: list[Any], dot: dict[int, Any], on_values: bool,
+                  anomaly: _anomaly.Anomaly | None) -> dict[int, Any]:
+    """The loop of :func:`forward_sweep`; in anomaly mode each term is checked as it is
+    added."""
     for node in order:
         key = id(node)
         if key in dot or not node._op.arity:
@@ -180,33 +187,10 @@ def forward_sweep(order: list[Any], seeds: dict[int, Any], on_values: bool) -> d
             term = times(t, partials[i])
             if term is STRONG_ZERO:  # a stopped edge: nothing to add
                 continue
-            total = term if total is None else total + term
-        if total is not None:
-            dot[key] = total
-    return dot
-
-
-def _watched_forward(order: list[Any], dot: dict[int, Any], on_values: bool,
-                     anomaly: _anomaly.Anomaly) -> dict[int, Any]:
-    """:func:`forward_sweep` in anomaly mode: the same sums, each term checked as it is
-    added."""
-    for node in order:
-        key = id(node)
-        if key in dot or not node._op.arity:
-            continue
-        total = None
-        partials = None
-        for i, p in enumerate(operands(node)):
-            t = dot.get(id(p))
-            if t is None:
-                continue
-            if partials is None:
-                partials = local_partials(node, on_values)
-            term = times(t, partials[i])
-            if term is STRONG_ZERO:
-                continue
             after = term if total is None else total + term
-            anomaly.check_share(node, i, p, partials[i], t, term, total, after, tangent=True)
+            if anomaly is not None:
+                anomaly.check_share(node, i, p, partials[i], t, term, total, after,
+                                    tangent=True)
             total = after
         if total is not None:
             dot[key] = total
