@@ -1447,7 +1447,7 @@ def _in_a_pass() -> bool:
     frames say so, and frames, unlike flags, cannot be left behind by an interrupt."""
     frame = sys._getframe(1)
     while frame is not None:
-        if frame.f_code in _PASS_CODES:
+        if frame.f_code is _PASS_CODE:
             return True
         frame = frame.f_back  # type: ignore[assignment]
     return False
@@ -1717,6 +1717,6 @@ def _reverse_pass(root: Value) -> None:
 
 
 
-#: The frame of a float pass that calls user code: a partial is called from the loop alone
+#: The frame of a float pass that calls user code: a partial is called from this loop alone
 #: (it may call backward() of its own); inputs' hooks are called after the pass.
-_PASS_CODES = (_reverse_pass.__code__,)
+_PASS_CODE = _reverse_pass.__code__

@@ -46,7 +46,7 @@ from ._graph import local_partial, operands
 from .engine import Value
 from .rules import CONST, INPUT
 from .steps import _Layout, _sweep
-from .tables import _TEXT, Trace, _number_text
+from .tables import _TEXT, Trace, _number_text, _wrap
 from .viz import RENDER_TIMEOUT, Renderer, _grad_line, _node_names, _strip_xml_header, render
 from .viz import to_dot as _to_dot
 
@@ -337,11 +337,6 @@ def _shape(source: str) -> list[str]:
     """The node and edge names of a DOT source, in order: what its layout depends on besides
     the widths."""
     return [line.split("[")[0].strip() for line in source.splitlines() if "[" in line]
-
-
-def _wrap(partial: str) -> str:
-    return f"({partial})" if any(c in partial for c in " +−-") and not (
-        partial.startswith("(") and partial.endswith(")")) else partial
 
 
 def _num(x: float) -> str:
