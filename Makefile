@@ -6,7 +6,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest nbtest notebooks figures screenshot bench clean
+.PHONY: demo test lint typecheck pytest nbtest notebooks figures screenshot bench docs serve-docs \
+	docs-test release-check clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
@@ -64,5 +65,30 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check micrograd==0.1.0
 	$(BIN)/python benchmarks/bench.py
 
+# The documentation site, into site/: MkDocs Material, the API from the docstrings and the five
+# chapters executed as it builds (the docs extra). --strict: a broken link or reference fails.
+DOCS_STAMP := $(VENV)/.installed-docs
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,viz,docs]'
+	@touch $@
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# The site on http://127.0.0.1:8000, rebuilt as files change. DOCS_ADDR picks another address.
+DOCS_ADDR ?= 127.0.0.1:8000
+serve-docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --strict --dev-addr $(DOCS_ADDR)
+
+# Builds the site, then checks what it holds and looks at four of its pages in headless
+# Chromium (tests/test_site.py).
+docs-test: docs
+	SITE_DIR=site $(BIN)/pytest -q -p no:cacheprovider -m site tests/test_site.py
+
+# Builds the sdist and wheel, checks them with twine and by their contents, then installs the
+# wheel, not editable, into a fresh venv and runs the command and an import test there.
+release-check: $(STAMP)
+	PYTHON=$(BIN)/python bash .ci/release-check
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis out
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis out site dist

@@ -1237,7 +1237,7 @@ def markdown(report: dict[str, Any]) -> str:
         "# Benchmarks",
         "",
         "Written by `benchmarks/bench.py` (`make bench`); do not edit by hand. How it measures: "
-        "[benchmarks/README.md](../benchmarks/README.md).",
+        "`benchmarks/README.md`.",
         "",
         f"- Date: {m['date']}",
         f"- Machine: {m['platform']}; {m['cpu']}; {m['cpu_count']} CPUs"
