@@ -9,7 +9,8 @@ STAMP  := $(VENV)/.installed
 .PHONY: demo test lint typecheck pytest nbtest notebooks figures screenshot bench docs serve-docs \
 	docs-test release-check clean
 
-$(STAMP): pyproject.toml
+# The installed metadata carries the version, which autograd_mini/__init__.py holds.
+$(STAMP): pyproject.toml autograd_mini/__init__.py
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
 		|| { echo "autograd_mini needs Python 3.10 or newer (PYTHON=$(PYTHON))"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
@@ -67,23 +68,18 @@ bench: $(STAMP)
 
 # The documentation site, into site/: MkDocs Material, the API from the docstrings and the five
 # chapters executed as it builds (the docs extra). --strict: a broken link or reference fails.
-DOCS_STAMP := $(VENV)/.installed-docs
-$(DOCS_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,viz,docs]'
-	@touch $@
-
-docs: $(DOCS_STAMP)
+docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 # The site on http://127.0.0.1:8000, rebuilt as files change. DOCS_ADDR picks another address.
 DOCS_ADDR ?= 127.0.0.1:8000
-serve-docs: $(DOCS_STAMP)
+serve-docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --strict --dev-addr $(DOCS_ADDR)
 
 # Builds the site, then checks what it holds and looks at four of its pages in headless
-# Chromium (tests/test_site.py).
+# Chromium (tests/test_site.py, which make test also runs on a site it builds itself).
 docs-test: docs
-	SITE_DIR=site $(BIN)/pytest -q -p no:cacheprovider -m site tests/test_site.py
+	SITE_DIR=site $(BIN)/pytest -q -p no:cacheprovider tests/test_site.py
 
 # Builds the sdist and wheel, checks them with twine and by their contents, then installs the
 # wheel, not editable, into a fresh venv and runs the command and an import test there.

@@ -1,0 +1,254 @@
+"""The documentation site: it builds with ``--strict``, holds what a reader comes for, and reads
+right in a browser.
+
+``make docs-test`` builds it with ``make docs`` and points ``SITE_DIR`` at ``site/``; without
+``SITE_DIR`` the tests build their own copy, as ``make test`` does. The browser part opens four
+pages in headless Chromium; ``SITE_SHOTS=folder`` keeps their screenshots.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import http.server
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+GUIDES = ("teaching", "visualising", "property-testing", "primitives", "debugging", "semantics",
+          "performance")
+CHROMIUM = next((p for p in (os.environ.get("CHROMIUM"), shutil.which("chromium"),
+                             shutil.which("chromium-browser"), shutil.which("google-chrome"))
+                 if p), None)
+
+
+def _docstrings() -> Any:
+    """docs/_ext/docstrings.py, the griffe extension, loaded from its file."""
+    pytest.importorskip("griffe", reason="griffe is not installed (the docs extra)")
+    spec = importlib.util.spec_from_file_location("site_docstrings",
+                                                  ROOT / "docs" / "_ext" / "docstrings.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    given = os.environ.get("SITE_DIR")
+    if given:
+        path = Path(given).resolve()
+        assert (path / "index.html").is_file(), f"SITE_DIR={given} holds no built site"
+        return path
+    pytest.importorskip("mkdocs", reason="MkDocs is not installed (the docs extra)")
+    out = tmp_path_factory.mktemp("site")
+    build = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=900,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    assert build.returncode == 0, f"mkdocs build --strict failed:\n{build.stderr[-4000:]}"
+    return out
+
+
+def _page(site: Path, path: str) -> str:
+    file = site / path / "index.html"
+    assert file.is_file(), f"the site has no page {path}/"
+    return file.read_text(encoding="utf-8")
+
+
+def _text(page: str) -> str:
+    """What a reader sees of a page: no tags, no scripts, entities decoded."""
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.DOTALL)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+# --- the docstring rewriter that the API pages go through ----------------------------------
+
+
+def test_a_doctest_session_becomes_a_code_block() -> None:
+    readable = _docstrings().readable
+    text = "Square it.\n\n>>> x = 3\n>>> x * x\n9\n\nThen more."
+    assert readable(text).splitlines() == [
+        "Square it.", "", "```pycon", ">>> x = 3", ">>> x * x", "9", "```", "", "Then more."]
+
+
+def test_a_session_right_after_its_sentence_is_cut_from_it() -> None:
+    readable = _docstrings().readable
+    assert readable("For example:\n>>> 1 + 1\n2").splitlines() == [
+        "For example:", "```pycon", ">>> 1 + 1", "2", "```"]
+
+
+def test_roles_become_code_and_maths_is_not_markup() -> None:
+    readable = _docstrings().readable
+    out = readable("See :meth:`~autograd_mini.engine.Value.zero_grad` and :func:`grad`: "
+                   "J[i][j] = x*y*z, and ``a*b`` stays.")
+    assert out == ("See `zero_grad` and `grad`: J\\[i\\]\\[j\\] = x\\*y\\*z, and ``a*b`` "
+                   "stays.")
+
+
+def test_a_note_becomes_an_admonition_and_a_list_gets_its_blank_line() -> None:
+    readable = _docstrings().readable
+    assert readable("NOTE: intermediate adjoints\nare recomputed.").splitlines() == [
+        "!!! note", "    Intermediate adjoints", "    are recomputed."]
+    assert readable("Two kinds:\n- one\n- two").splitlines() == [
+        "Two kinds:", "", "- one", "- two"]
+
+
+def test_code_is_left_alone() -> None:
+    readable = _docstrings().readable
+    fenced = "```python\nx = a*b  # J[i]\n```"
+    assert readable(fenced) == fenced
+    literal = "Written as::\n\n    v1 = x0 * x1"
+    assert readable(literal) == "Written as:\n\n    v1 = x0 * x1"
+
+
+# --- the built site ------------------------------------------------------------------------
+
+
+def test_the_api_page_of_backward_holds_its_docstring(site: Path) -> None:
+    from autograd_mini import Value
+
+    page = _page(site, "api/engine")
+    assert 'id="autograd_mini.engine.Value.backward"' in page
+    assert Value.backward.__doc__ is not None
+    first = Value.backward.__doc__.splitlines()[0]
+    assert first.startswith("Accumulate")
+    text = " ".join(_text(page).split())
+    assert " ".join(first.replace("``", "").split()) in text
+    # its doctest is shown as a code block, not as Markdown quotes
+    block = re.search(r'<code>(?:(?!</code>).)*backward(?:(?!</code>).)*create_graph',
+                      page, flags=re.DOTALL)
+    assert block is not None, "the doctest of Value.backward is not rendered as code"
+    assert "&gt;&gt;&gt;" in page or ">>>" in _text(page)
+    assert "<blockquote" not in page
+
+
+def test_chapter_one_holds_its_gradient_and_its_pictures(site: Path) -> None:
+    page = _page(site, "chapters/01_evaluation_trace")
+    text = _text(page)
+    # ∂f/∂x1 = x2 (1 + e^(x1 x2)) at (2, 5), worked by hand: 5 (1 + e¹⁰) = 110137.3289…
+    assert "110137.329" in text
+    assert page.count("<svg") >= 3, "chapter 1 shows fewer than three pictures"
+    assert "Traceback" not in text
+    assert "assets/mathjax/MathJax.js" in page
+    assert (site / "assets" / "mathjax" / "MathJax.js").is_file()
+
+
+def test_every_chapter_is_a_page(site: Path) -> None:
+    for notebook in sorted((ROOT / "notebooks").glob("0*.ipynb")):
+        page = _page(site, f"chapters/{notebook.stem}")
+        assert "In&nbsp;[1]:" in page or "In [1]:" in _text(page), notebook.name
+
+
+@pytest.mark.parametrize("guide", GUIDES)
+def test_every_guide_is_a_page(site: Path, guide: str) -> None:
+    source = (ROOT / "docs" / "guides" / f"{guide}.md").read_text(encoding="utf-8")
+    title = re.search(r"^# (.+)$", source, flags=re.MULTILINE)
+    assert title is not None, f"docs/guides/{guide}.md has no title"
+    page = _page(site, f"guides/{guide}")
+    assert html.escape(title.group(1).strip(), quote=False) in page
+
+
+def test_the_landing_page_and_the_sources(site: Path) -> None:
+    landing = _text(_page(site, ""))
+    assert "make demo" in landing
+    assert "make test" in landing
+    assert re.search(r'<img[^>]+src="trace\.svg"', _page(site, ""))
+    sources = _text(_page(site, "sources"))
+    assert "Bishop" in sources
+    assert "Derivation of Backprop" in sources
+
+
+def test_no_page_calls_a_source_document_a_seed(site: Path) -> None:
+    for file in site.rglob("*.html"):
+        if "assets" in file.parts:
+            continue
+        hit = re.search(r"seed[ -]0\d*", _text(file.read_text(encoding="utf-8")), re.I)
+        assert hit is None, f"{file.relative_to(site)} says {hit.group()!r}"
+
+
+# --- four pages in headless Chromium -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def served(site: Path) -> Iterator[str]:
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *args: None  # type: ignore[method-assign,assignment]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+PAGES = {
+    "landing": "",
+    "guide": "guides/debugging/",
+    "api": "api/engine/#autograd_mini.engine.Value.backward",
+    "chapter": "chapters/01_evaluation_trace/",
+}
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (apt-get install "
+                                             "chromium); the site's browser test needs one")
+def test_four_pages_in_chromium(served: str) -> None:
+    pytest.importorskip("playwright", reason="Playwright is not installed")
+    from playwright.sync_api import sync_playwright
+
+    shots = os.environ.get("SITE_SHOTS")
+    if shots:
+        Path(shots).mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                  "--disable-background-networking"])
+        try:
+            for name, path in PAGES.items():
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                errors: list[str] = []
+                elsewhere: list[str] = []
+                page.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
+                page.on("request", lambda request, elsewhere=elsewhere: elsewhere.append(
+                    request.url) if not request.url.startswith(("http://127.0.0.1", "data:",
+                                                                "blob:")) else None)
+                page.goto(served + path, wait_until="load")
+                if name == "chapter":
+                    # MathJax typesets every formula: none is left as $…$ source
+                    page.wait_for_function("() => window.MathJax && MathJax.Hub && "
+                                           "MathJax.Hub.queue.pending === 0 && "
+                                           "document.querySelectorAll('.MathJax').length > 20",
+                                           timeout=60_000)
+                    raw = page.evaluate("() => [...document.querySelectorAll('.jp-Markdown"
+                                        "Output')].some(e => /\\$[^$\\s][^$]*\\$/.test("
+                                        "e.innerText))")
+                    assert not raw, "a formula of chapter 1 was left as TeX source"
+                for image in page.query_selector_all("article img"):
+                    loaded = image.evaluate("i => i.complete && i.naturalWidth > 0")
+                    assert loaded, f"{name}: an image did not load: {image.get_attribute('src')}"
+                heading = page.inner_text("article h1")
+                assert heading.strip(), f"{name}: the page has no title"
+                if name == "api":
+                    assert page.is_visible("[id='autograd_mini.engine.Value.backward']")
+                assert not errors, f"{name}: the page raised {errors}"
+                assert not elsewhere, f"{name}: the page asks other hosts for {elsewhere}"
+                if shots:
+                    page.screenshot(path=str(Path(shots) / f"{name}.png"))
+                page.close()
+        finally:
+            browser.close()
