@@ -89,6 +89,12 @@ def test_a_session_right_after_its_sentence_is_cut_from_it() -> None:
         "For example:", "```pycon", ">>> 1 + 1", "2", "```"]
 
 
+def test_an_indented_session_comes_to_the_margin() -> None:
+    readable = _docstrings().readable
+    assert readable("Like this:\n\n    >>> 2 * 3\n    6").splitlines() == [
+        "Like this:", "", "```pycon", ">>> 2 * 3", "6", "```"]
+
+
 def test_roles_become_code_and_maths_is_not_markup() -> None:
     readable = _docstrings().readable
     out = readable("See :meth:`~autograd_mini.engine.Value.zero_grad` and :func:`grad`: "
@@ -132,6 +138,35 @@ def test_the_api_page_of_backward_holds_its_docstring(site: Path) -> None:
     assert block is not None, "the doctest of Value.backward is not rendered as code"
     assert "&gt;&gt;&gt;" in page or ">>>" in _text(page)
     assert "<blockquote" not in page
+
+
+#: The modules with a page of the API reference; each page documents its module's ``__all__``.
+DOCUMENTED = ("engine", "functional", "rules", "errors", "cost", "anomaly", "tables", "viz",
+              "steps", "explore", "nn", "losses", "optim", "datasets", "backprop", "report",
+              "diagram", "compile", "testing", "testing.oracle", "testing.strategies",
+              "testing.program", "testing.pytorch", "testing.forms", "expression", "cli")
+
+
+def test_every_public_name_has_its_entry(site: Path) -> None:
+    import importlib
+    import inspect
+
+    ids: set[str] = set()
+    for file in (site / "api").rglob("*.html"):
+        ids |= set(re.findall(r'id="(autograd_mini[^"]*)"', file.read_text(encoding="utf-8")))
+    missing = []
+    for name in DOCUMENTED:
+        module = importlib.import_module(f"autograd_mini.{name}")
+        for public in module.__all__:
+            obj = getattr(module, public)
+            # a class or function is documented where it is defined, anything else here
+            home = getattr(obj, "__module__", "") if inspect.isclass(obj) or \
+                inspect.isfunction(obj) else module.__name__
+            if f"{home}.{public}" not in ids and f"{module.__name__}.{public}" not in ids:
+                missing.append(f"{module.__name__}.{public}")
+    assert not missing, f"the API reference has no entry for {missing}"
+    pages = {p.stem for p in (ROOT / "docs" / "api").glob("*.md")} - {"index"}
+    assert pages == {name.split(".")[0] for name in DOCUMENTED}
 
 
 def test_chapter_one_holds_its_gradient_and_its_pictures(site: Path) -> None:

@@ -13,15 +13,18 @@ so before mkdocstrings renders a docstring this extension rewrites, outside code
 - the Markdown markup characters ``* _ [ ]`` of prose, which a docstring means as maths;
 - a list that follows its paragraph's last line directly: Markdown wants a blank line first.
 
+It also leaves re-exported names off a module's page (see :class:`ReadableDocstrings`).
+
 The docstrings themselves stay as they are; the doctests run from them under pytest.
 """
 
 from __future__ import annotations
 
 import re
+import textwrap
 from typing import Any
 
-from griffe import Extension, Object
+from griffe import Extension, Module, Object
 
 ROLE = re.compile(r":(?:class|func|meth|mod|attr|data|exc|obj|const|py:\w+):`(~?)([^`]+)`")
 LIST_ITEM = re.compile(r"\s*(?:[-*+]|\d+\.)\s")
@@ -78,9 +81,9 @@ def readable(text: str) -> str:
         if session:
             out.extend(_prose(block[:session], literal=bool(out) and not out[-1].strip()))
         if session < len(block):
-            code = block[session:]
-            indent = code[0][: len(code[0]) - len(code[0].lstrip())]
-            out.extend([f"{indent}```pycon", *code, f"{indent}```"])
+            # at the margin: Markdown reads a fence indented by four spaces as text
+            code = textwrap.dedent("\n".join(block[session:])).splitlines()
+            out.extend(["```pycon", *code, "```"])
     return "\n".join(out)
 
 
@@ -105,8 +108,22 @@ def _prose(block: list[str], *, literal: bool) -> list[str]:
     return spaced
 
 
+def _modules(module: Module) -> list[Module]:
+    return [module, *(m for sub in module.modules.values() for m in _modules(sub))]
+
+
 class ReadableDocstrings(Extension):
-    """Rewrites every docstring of the loaded package with :func:`readable`."""
+    """Rewrites every docstring of the loaded package with :func:`readable`, and documents
+    each object once, in the module that defines it: a name that a module imports from
+    another module of the package (``autograd_mini.testing`` gathers ``to_sympy`` from
+    ``testing.oracle``) is left off the importing module's page.
+    """
+
+    def on_package(self, *, pkg: Module, **kwargs: Any) -> None:
+        for module in _modules(pkg):
+            for name, member in list(module.members.items()):
+                if member.is_alias and member.target_path.startswith(f"{pkg.path}."):
+                    module.del_member(name)
 
     def on_instance(self, *, obj: Object, **kwargs: Any) -> None:
         if obj.docstring is not None:
