@@ -8,7 +8,8 @@ evaluated as Python.
 
 ``autograd-mini demo`` prints f(x1, x2) = x1·x2 + exp(x1·x2) − sin(x2), the evaluation-trace
 example of Bishop and Bishop, *Deep Learning: Foundations and Concepts*, chapter 8, with its
-gradient from the engine beside the closed form.
+gradient from the engine beside the closed form. ``autograd-mini --version`` prints the
+version, ``autograd_mini.__version__``.
 
 No command ends in a traceback. A mistake in the input (the expression, a number, a value
 outside an op's domain, a file that cannot be read or written) prints one error on stderr and
@@ -646,6 +647,16 @@ def _picture_options(command: argparse.ArgumentParser) -> None:
                          "has groups, else refused (by default, above the library's limit)")
 
 
+def _version() -> str:
+    """The package's version, ``__version__`` in ``autograd_mini/__init__.py``, the one place
+    it is written (the build reads it from there too)."""
+    # NOTE: no module of the package imports its __init__ (tests/test_imports.py), which
+    # imports the modules. Python runs a package's __init__ before any of its submodules, so
+    # by the time this module is running, the package is in sys.modules; reading it there
+    # adds no import and no cycle.
+    return str(sys.modules["autograd_mini"].__version__)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autograd-mini",
@@ -653,6 +664,8 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 done, 2 a mistake in the input or a file that cannot be used, "
         "130 interrupted (Ctrl-C).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}",
+                        help="print the version and exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     trace = commands.add_parser(
         "trace", help="the evaluation trace and gradient of an expression",
@@ -724,7 +737,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code: 0, 2 for a usage error, 130 when
-    interrupted. argparse's own errors raise SystemExit(2), and --help SystemExit(0).
+    interrupted. argparse's own errors raise SystemExit(2), and --help and --version
+    SystemExit(0).
 
     Each command catches what it can raise and turns it into a UsageError with a message that
     says what went wrong and, for a file, which one; the handlers here only print it. The last
