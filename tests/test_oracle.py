@@ -8,6 +8,7 @@ Expected values are closed forms worked by hand in each test.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -149,3 +150,14 @@ def test_the_closed_form_follows_a_re_registered_row() -> None:
             assert sympy_derivatives(program, [0.5])[1] == [slope]
         finally:
             RULES.pop(name, None)
+
+
+def test_without_sympy_the_error_names_the_check_and_the_fix(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from autograd_mini.testing import assert_matches_sympy, to_sympy
+
+    monkeypatch.setitem(sys.modules, "sympy", None)  # what an environment without it gives
+    with pytest.raises(ModuleNotFoundError, match=r"sympy_derivatives needs sympy.*pip install"):
+        assert_matches_sympy(lambda x: x.sin(), at=[(0.5,)])
+    with pytest.raises(ModuleNotFoundError, match=r"to_sympy needs sympy"):
+        to_sympy(Value(1.0, label="x").exp())

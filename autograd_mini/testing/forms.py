@@ -28,10 +28,28 @@ from typing import Any
 
 from ..rules import Rule
 
-__all__ = ["SYMPY_FORMS", "exact", "stop_gradient_form", "sympy_form"]
+__all__ = ["SYMPY_FORMS", "exact", "import_sympy", "stop_gradient_form", "sympy_form"]
 
 
 _STOP_GRADIENT: list[Any] = []  # the sympy function, made once sympy is first asked for it
+
+
+def import_sympy(who: str) -> Any:
+    """The sympy module, imported when a check first needs it; without sympy, an error that
+    says which check needs it and how to get it, not the import error of one of its parts.
+
+    >>> import_sympy("to_sympy").Symbol("x")
+    x
+    """
+    try:
+        import mpmath  # sympy's own dependency: a missing one is reported the same way
+        import sympy
+    except ImportError as error:
+        raise ModuleNotFoundError(
+            f"{who} needs sympy, which is not installed here ({error}): pip install sympy, "
+            "or pip install 'autograd-mini[notebooks]'") from error
+    del mpmath
+    return sympy
 
 
 def stop_gradient_form(sp: Any, x: Any) -> Any:

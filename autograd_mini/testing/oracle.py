@@ -34,7 +34,7 @@ from .._graph import operands, topological_order
 from ..engine import Value, no_grad
 from ..errors import DomainError
 from ..rules import CONST, INPUT, VARIADIC, Rule
-from .forms import exact, sympy_form
+from .forms import exact, import_sympy, sympy_form
 from .program import Program
 
 __all__ = [
@@ -79,7 +79,7 @@ def to_sympy(value: Value, symbols: Mapping[Value | str, Any] | None = None) -> 
     >>> to_sympy((a * 0.1).sin() ** 2)
     sin(a/10)**2
     """
-    import sympy as sp
+    sp = import_sympy("to_sympy")
 
     if not isinstance(value, Value):
         raise TypeError(f"to_sympy: expected a Value, not {type(value).__name__}")
@@ -336,8 +336,8 @@ def sympy_derivatives(f: Function | Program, point: Sequence[float], order: int 
                       ) -> tuple[float, list[float], list[list[float]] | None]:
     """sympy's f, ∇f and (at ``order=2``) Hessian at ``point``, to 30 significant digits,
     rounded to floats. A value that is not a finite real number comes back as NaN."""
+    sp = import_sympy("sympy_derivatives")
     import mpmath
-    import sympy as sp
 
     inputs, out = _run(f, point, input_names(f, len(point)))
     nodes = topological_order(out)

@@ -31,7 +31,7 @@ from typing import Any
 
 from ..engine import Value, apply_rule
 from ..rules import RULES
-from .forms import exact, sympy_form
+from .forms import exact, import_sympy, sympy_form
 
 __all__ = ["Instruction", "Program", "UnsupportedOpError", "supported_ops"]
 
@@ -158,8 +158,7 @@ class Program:
         sympy derives the derivatives from it, independently of the row's partials, so
         sympy's derivatives check the table's. A row without a sympy form raises ValueError.
         """
-        import sympy as sp
-
+        sp = import_sympy("Program.to_sympy")
         if symbols is None:
             symbols = sp.symbols(f"x0:{self.n_inputs}", real=True)
 
