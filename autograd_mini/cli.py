@@ -409,8 +409,8 @@ TASKS = {
     "moons": Task((16, 16), "relu", "linear", "hinge", "adam", 0.05, 60, 32),
     "circles": Task((16, 16), "relu", "linear", "hinge", "adam", 0.05, 60, 32),
     # as in the article deriving backpropagation with the vector chain rule and the total
-    # derivative: a hidden layer and softmax + cross-entropy on iris
-    "iris": Task((8,), "tanh", "softmax", "cross_entropy", "adam", 0.01, 150, 16),
+    # derivative: a ReLU hidden layer and softmax + cross-entropy on iris
+    "iris": Task((8,), "relu", "softmax", "cross_entropy", "adam", 0.01, 150, 16),
 }
 
 #: The most parameters ``train`` builds. Every weight is a Python object and every forward pass
