@@ -118,6 +118,7 @@ __all__ = [
     "omega_form",
 ]
 
+#: A matrix as a list of rows of floats: no numpy, so the equations read as written.
 Matrix = list[list[float]]
 
 #: The activation names a :class:`LayerParams` accepts.

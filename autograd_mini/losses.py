@@ -135,6 +135,7 @@ def l2(parameters: Sequence[Value], alpha: float) -> Value:
     return alpha * dot(parameters, parameters)
 
 
+#: Every per-sample loss by its name; ``get`` looks a name up here.
 LOSSES: dict[str, Loss] = {
     "squared_error": squared_error, "mse": mse, "bce": bce, "cross_entropy": cross_entropy,
     "hinge": hinge,

@@ -211,10 +211,13 @@ class Rule:
         return bare if bare and bare != "||" else self.name
 
 
-# Sources: nodes with no operands. An INPUT is a variable (an input or a parameter) and
-# collects a gradient; a CONST is a number that an op met in an expression such as ``x * 2``.
+# Sources: nodes with no operands.
 # NOTE: backward never accumulates into a CONST, so ``x ** 2`` never asks for ∂/∂exponent.
+#: The row of a variable, an input or a parameter: a node with no operands that collects a
+#: gradient.
 INPUT = Rule("input", 0, float, (), "{label}", "{label}", function=False, builtin=True)
+#: The row of a number that an op met in an expression such as ``x * 2``: a node with no
+#: operands that collects no gradient.
 CONST = Rule("const", 0, float, (), "{value}", "{value}", function=False, builtin=True)
 
 RULES: dict[str, Rule] = {}

@@ -111,6 +111,35 @@ def test_a_note_becomes_an_admonition_and_a_list_gets_its_blank_line() -> None:
         "Two kinds:", "", "- one", "- two"]
 
 
+def test_a_code_span_across_a_line_break_is_kept_whole() -> None:
+    readable = _docstrings().readable
+    assert readable("Run ``trace \"x1*x2\n--at x1=2\"`` and x*y.") == \
+        'Run ``trace "x1*x2\n--at x1=2"`` and x\\*y.'
+
+
+def test_bold_and_italic_words_stay_markup() -> None:
+    readable = _docstrings().readable
+    assert readable("**Near an edge.** The z *is* δ, and x*y*z is maths.") == \
+        "**Near an edge.** The z *is* δ, and x\\*y\\*z is maths."
+
+
+def test_a_wrapped_line_that_starts_with_a_sign_is_not_a_list() -> None:
+    readable = _docstrings().readable
+    assert readable("f = a + 2h\n+ 4h³ + … gives it.").splitlines() == [
+        "f = a + 2h", "\\+ 4h³ + … gives it."]
+
+
+def test_an_args_section_becomes_a_list_and_a_rest_link_a_link() -> None:
+    readable = _docstrings().readable
+    text = ("Args:\n    name: the op's name,\n        an identifier.\n"
+            "    text, latex: templates.")
+    assert readable(text).splitlines() == [
+        "**Args:**", "", "- `name`: the op's name, an identifier.",
+        "- `text`, `latex`: templates."]
+    assert readable("An `anywidget <https://anywidget.dev>`_ widget.") == \
+        "An [anywidget](https://anywidget.dev) widget."
+
+
 def test_code_is_left_alone() -> None:
     readable = _docstrings().readable
     fenced = "```python\nx = a*b  # J[i]\n```"
@@ -167,6 +196,20 @@ def test_every_public_name_has_its_entry(site: Path) -> None:
     assert not missing, f"the API reference has no entry for {missing}"
     pages = {p.stem for p in (ROOT / "docs" / "api").glob("*.md")} - {"index"}
     assert pages == {name.split(".")[0] for name in DOCUMENTED}
+
+
+def test_the_rules_page_lists_every_built_in_row(site: Path) -> None:
+    from autograd_mini.engine import METHODS
+    from autograd_mini.rules import RULES
+
+    text = _text(_page(site, "api/rules"))
+    for name in METHODS:  # each function row, by its call and its method
+        assert f"{name}(" in text, name
+        assert f".{name}(" in text, name
+    assert "leaky_relu(x, slope=0.01)" in text  # a default, as the row gives it
+    for name, rule in RULES.items():
+        if rule.builtin and rule.arity:
+            assert " ".join(rule.doc.split())[:40] in " ".join(text.split()), name
 
 
 def test_chapter_one_holds_its_gradient_and_its_pictures(site: Path) -> None:

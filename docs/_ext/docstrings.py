@@ -6,6 +6,8 @@ paragraph. Markdown would read a ``>>>`` line as three nested quotes and a role 
 so before mkdocstrings renders a docstring this extension rewrites, outside code:
 
 - each ``>>>`` session, up to the next blank line, into a fenced ``pycon`` block;
+- ``Args:``, ``Raises:`` and ``Returns:`` sections into a bold title and a list of entries;
+- each reST link ```text <url>`_`` into a Markdown link;
 - each role into inline code (``:meth:`~autograd_mini.engine.Value.zero_grad``` reads
   ``zero_grad``);
 - a paragraph that starts with ``NOTE:`` into a note admonition;
@@ -13,24 +15,34 @@ so before mkdocstrings renders a docstring this extension rewrites, outside code
 - the Markdown markup characters ``* _ [ ]`` of prose, which a docstring means as maths;
 - a list that follows its paragraph's last line directly: Markdown wants a blank line first.
 
-It also leaves re-exported names off a module's page (see :class:`ReadableDocstrings`).
+It also gives an attribute the ``#:`` comment above it as its docstring, and leaves
+re-exported names off a module's page (see :class:`ReadableDocstrings`).
 
 The docstrings themselves stay as they are; the doctests run from them under pytest.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import textwrap
+from pathlib import Path
 from typing import Any
 
-from griffe import Extension, Module, Object
+from griffe import Docstring, Extension, Module, Object
 
 ROLE = re.compile(r":(?:class|func|meth|mod|attr|data|exc|obj|const|py:\w+):`(~?)([^`]+)`")
+RST_LINK = re.compile(r"`([^`<]+?)\s*<(https?://[^>]+)>`_")
 LIST_ITEM = re.compile(r"\s*(?:[-*+]|\d+\.)\s")
-CODE_SPAN = re.compile(r"(`+)(?:.+?)\1")
+#: What keeps its Markdown: code spans (also across a line break), links, bold, an italic
+#: word or phrase, and a bullet at the start of a line.
+KEPT = re.compile(r"(`+).+?\1|\[[^\]\n]+\]\([^)\s]+\)|\*\*[^*\s][^*]*?\*\*"
+                  r"|(?<![\w*])\*[A-Za-z][^*\n]*?[A-Za-z]\*(?![\w*])|^[ \t]*[-*+][ \t]",
+                  re.DOTALL | re.MULTILINE)
 #: Markdown reads these as emphasis or links; a docstring means them as maths (x*y, J[i][j]).
 MARKUP = re.compile(r"([*_\[\]])")
+SECTION = re.compile(r"(Args|Arguments|Parameters|Raises|Returns|Yields):")
+ENTRY = re.compile(r"([\w*]+(?:, [\w*]+)*): (.*)")
 
 
 def _role(match: re.Match[str]) -> str:
@@ -38,15 +50,15 @@ def _role(match: re.Match[str]) -> str:
     return f"`{target.rsplit('.', 1)[-1] if short else target}`"
 
 
-def _escape(line: str) -> str:
-    """``line`` with the Markdown markup characters of its prose escaped, code spans kept."""
-    bullet = LIST_ITEM.match(line)
-    head, line = (line[: bullet.end()], line[bullet.end():]) if bullet else ("", line)
-    out, at = [head], 0
-    for span in CODE_SPAN.finditer(line):
-        out += [MARKUP.sub(r"\\\1", line[at:span.start()]), span.group()]
-        at = span.end()
-    out.append(MARKUP.sub(r"\\\1", line[at:]))
+def _escape(text: str) -> str:
+    """``text`` with roles as code, reST links as links, and the Markdown markup characters of
+    its prose escaped; what :data:`KEPT` matches is kept as it is."""
+    text = RST_LINK.sub(r"[\1](\2)", ROLE.sub(_role, text))
+    out, at = [], 0
+    for kept in KEPT.finditer(text):
+        out += [MARKUP.sub(r"\\\1", text[at:kept.start()]), kept.group()]
+        at = kept.end()
+    out.append(MARKUP.sub(r"\\\1", text[at:]))
     return "".join(out)
 
 
@@ -76,6 +88,9 @@ def readable(text: str) -> str:
             fenced ^= fences % 2 == 1
             out.extend(block)
             continue
+        if SECTION.fullmatch(block[0]) and len(block) > 1 and block[1].startswith(" "):
+            out.extend(_section(block))
+            continue
         session = next((i for i, line in enumerate(block) if line.lstrip().startswith(">>>")),
                        len(block))
         if session:
@@ -87,19 +102,49 @@ def readable(text: str) -> str:
     return "\n".join(out)
 
 
+def _section(block: list[str]) -> list[str]:
+    """An ``Args:`` (or ``Raises:``, ``Returns:``) section as a bold title and one bullet per
+    entry: ``name: text``, continued on lines indented further."""
+    entries: list[list[str]] = []
+    margin = len(block[1]) - len(block[1].lstrip())
+    for line in block[1:]:
+        indent = len(line) - len(line.lstrip())
+        if indent <= margin or not entries:
+            entries.append([line.strip()])
+        else:
+            entries[-1].append(line.strip())
+    out = [f"**{block[0].rstrip(':')}:**", ""]
+    for entry in entries:
+        text = " ".join(entry)
+        named = ENTRY.fullmatch(text)
+        if named:
+            names = ", ".join(f"`{name}`" for name in named.group(1).split(", "))
+            out.append(f"- {names}: {_escape(named.group(2))}")
+        else:
+            out.append(f"- {_escape(text)}")
+    return out
+
+
 def _prose(block: list[str], *, literal: bool) -> list[str]:
     """A paragraph of text: roles, ``::``, lists and ``NOTE:``, as :func:`readable` says."""
     indent = block[0][: len(block[0]) - len(block[0].lstrip())]
     if literal and len(indent) >= 4:  # an indented literal block stays code
         return block
-    lines = [_escape(ROLE.sub(_role, line)) for line in block]
+    lines = _escape("\n".join(block)).split("\n")
     if lines[-1].rstrip().endswith("::"):
         lines[-1] = lines[-1].rstrip()[:-1]
     spaced: list[str] = []
+    listing = bool(LIST_ITEM.match(lines[0]))
     for line in lines:
-        if spaced and LIST_ITEM.match(line) and not LIST_ITEM.match(spaced[-1]) \
-                and not spaced[-1].startswith(" "):
-            spaced.append("")
+        if spaced and LIST_ITEM.match(line) and not listing:
+            if spaced[-1].rstrip().endswith(":"):  # a list that its sentence announces
+                spaced.append("")
+                listing = True
+            else:  # a wrapped line that happens to start with "+ " or "- "
+                line = re.sub(r"^(\s*)([-+*])(\s)", r"\1\\\2\3", line)
+                line = re.sub(r"^(\s*\d+)\.(\s)", r"\1\\.\2", line)
+        elif listing and not LIST_ITEM.match(line) and not line.startswith(" "):
+            listing = False
         spaced.append(line)
     if spaced[0].startswith("NOTE:"):
         body = spaced[0][len("NOTE:"):].lstrip()
@@ -126,5 +171,28 @@ class ReadableDocstrings(Extension):
                     module.del_member(name)
 
     def on_instance(self, *, obj: Object, **kwargs: Any) -> None:
+        if obj.docstring is None and obj.is_attribute:
+            comment = _doc_comment(obj)
+            if comment:
+                obj.docstring = Docstring(comment, parent=obj)
         if obj.docstring is not None:
             obj.docstring.value = readable(obj.docstring.value)
+
+
+@functools.cache
+def _source(path: str) -> list[str]:
+    return Path(path).read_text(encoding="utf-8").splitlines()
+
+
+def _doc_comment(obj: Object) -> str:
+    """The ``#:`` comment lines right above an attribute: how the package documents its
+    constants, as Sphinx's autodoc reads them."""
+    if obj.lineno is None or not isinstance(obj.filepath, Path):
+        return ""
+    lines = _source(str(obj.filepath))
+    above: list[str] = []
+    at = obj.lineno - 2
+    while at >= 0 and lines[at].lstrip().startswith("#:"):
+        above.insert(0, lines[at].lstrip()[2:].removeprefix(" "))
+        at -= 1
+    return "\n".join(above)

@@ -5,6 +5,10 @@ picture it draws where widgets cannot run.
   copied into the built site under ``assets/mathjax``, and ``mkdocs.yml`` points the chapters
   at it. The site then renders its formulas offline too: on a laptop in a lecture hall, or
   opened from a folder.
+- The built-in rows of the rule table are made when the package is imported, so the API
+  pages, which are read from the source, cannot list them. The rules page gets their table
+  from the table itself: each row's call, what a trace writes for it and for its partials,
+  and its own description.
 - A built page has no kernel, so a live ``explore()`` widget on it could never move. Its cell
   output also carries the HTML of the explorer at its starting point (the picture, the tables
   and the gradient), and nbconvert shows that when the notebook stores no widget state.
@@ -46,6 +50,54 @@ FONTS = """MathJax.Hub.Config({
 });
 MathJax.Ajax.loadComplete("[MathJax]/config/site.js");
 """
+
+
+#: Where docs/api/rules.md wants the table of the built-in rows.
+BUILTIN_ROWS = "<!-- the built-in rows -->"
+
+
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell: its pipes and markup characters escaped."""
+    for char in "\\|*_[]":
+        text = text.replace(char, "\\" + char)
+    return " ".join(text.split())
+
+
+def builtin_rows() -> str:
+    """The built-in rows of the rule table as a Markdown table, read from the table."""
+    from autograd_mini.engine import METHODS
+    from autograd_mini.rules import RULES
+
+    lines = ["| row | a trace writes | its partials | what it is |", "|---|---|---|---|"]
+    for name, rule in RULES.items():
+        if not rule.builtin or rule.arity == 0:
+            continue
+        names = rule.operands or (("x",) if rule.arity == 1 else ("x", "y"))
+        if rule.arity < 0:
+            call = f"`{name}(values)`" if name == "sum" else f"`{name}(weights, inputs, bias=0.0)`"
+            written = partials = "—"
+        else:
+            first = len(names) - len(rule.defaults)
+            params = [*names[:first], *(f"{n}={d!r}" for n, d in
+                                        zip(names[first:], rule.defaults, strict=True))]
+            call = f"`{name}({', '.join(params)})`"
+            if name in METHODS:
+                call += f", `{names[0]}.{name}({', '.join(params[1:])})`"
+            written = f"`{rule.text.format(*names)}`"
+            partials = ", ".join(f"`{p.format(*names, out='v')}`" for p in rule.partials_text)
+        if not rule.function:  # an operator, or an n-ary row made by a function
+            call = f"`{name}`, an operator" if rule.arity > 0 else call.replace(
+                f"`{name}", f"`{name}`, by `{'total' if name == 'sum' else name}", 1)
+        lines.append(f"| {call} | {written} | {partials} | {_cell(rule.doc)} |")
+    return "\n".join(lines)
+
+
+def on_page_markdown(markdown: str, page: Any, **kwargs: Any) -> str:
+    if page.file.src_uri != "api/rules.md":
+        return markdown
+    if BUILTIN_ROWS not in markdown:
+        raise RuntimeError(f"docs/api/rules.md has lost its {BUILTIN_ROWS} marker")
+    return markdown.replace(BUILTIN_ROWS, builtin_rows())
 
 
 def on_post_build(config: Any, **kwargs: Any) -> None:
