@@ -60,8 +60,17 @@ class Site:
 
     @property
     def where(self) -> str:
-        """``file.py:42``: the file's base name and the line."""
-        return f"{os.path.basename(self.file)}:{self.line}"
+        """``file.py:42``: the file's base name and the line; in Jupyter, ``notebook cell,
+        line 42``, as the kernel's file for a cell (``/tmp/ipykernel_7/4240381445.py``) has a
+        name that means nothing to the reader.
+
+        >>> Site("/tmp/ipykernel_7/4240381445.py", 3, "f", "").where
+        'notebook cell, line 3'
+        """
+        folder, name = os.path.split(self.file)
+        if os.path.basename(folder).startswith("ipykernel_"):
+            return f"notebook cell, line {self.line}"
+        return f"{name}:{self.line}"
 
     def __str__(self) -> str:
         text = f"{self.where}, in {self.function}"

@@ -723,8 +723,11 @@ def _parser() -> argparse.ArgumentParser:
                          "larger than --max-nodes is folded anyway, as far as it must be)")
     _picture_options(explain)
     demo = commands.add_parser(
-        "demo", help="the evaluation-trace example of Bishop and Bishop, Deep Learning, "
-        "chapter 8, and its gradient")
+        "demo", help="the gradient of the evaluation-trace example of Bishop and Bishop, Deep "
+        "Learning, chapter 8, beside its closed form",
+        description="Print f(x1, x2) = x1·x2 + exp(x1·x2) − sin(x2), the evaluation-trace "
+        "example of Bishop and Bishop, Deep Learning, chapter 8, and its gradient beside the "
+        "closed form worked by hand. `autograd-mini trace` prints its tables.")
     demo.add_argument("--x1", type=_finite_float, default=2.0, help="value of x1 (default 2)")
     demo.add_argument("--x2", type=_finite_float, default=5.0, help="value of x2 (default 5)")
     return parser

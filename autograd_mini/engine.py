@@ -903,9 +903,11 @@ class Value:
         With ``z = (x*2)*3``, one call leaves ``x.grad == 6.0`` and a second leaves ``12.0``.
 
         With ``create_graph=True`` the partials are evaluated on Values, so every ``grad``
-        becomes a :class:`Value` whose own graph can be differentiated again. NOTE: that graph
-        refers back to the inputs (3x² holds x), so ``x.grad`` makes a reference cycle, as in
-        PyTorch; the cyclic collector frees it, and :meth:`zero_grad` breaks it.
+        becomes a :class:`Value` whose own graph can be differentiated again.
+
+        NOTE: that graph refers back to the inputs (3x² holds x), so ``x.grad`` makes a
+        reference cycle, as in PyTorch; the cyclic collector frees it, and :meth:`zero_grad`
+        breaks it.
 
         >>> x = Value(3.0)
         >>> (x ** 3).backward(create_graph=True)   # x.grad = 3x², a Value
@@ -924,8 +926,8 @@ class Value:
 
         NOTE: this float pass is a loop of its own, not the reverse-edge walk that every other
         reverse reader shares (:func:`autograd_mini._graph.reverse_edges`): written on that
-        walk, the same pass takes 3.0× as long on micrograd's demo step (7,545 nodes) and 6.8×
-        on a 10,000-step tanh chain (``make bench``, docs/benchmarks.md).
+        walk, the same pass takes about three times as long on micrograd's demo step (7,545
+        nodes) and more on a long chain; ``make bench`` measures both (docs/benchmarks.md).
         """
         seed = to_float(seed, "backward seed")
         # NOTE: hooks on interior nodes, anomaly mode and create_graph take the general
