@@ -40,7 +40,11 @@ def _docstrings() -> Any:
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    writes, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # no __pycache__ in docs/
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.dont_write_bytecode = writes
     return module
 
 
@@ -56,7 +60,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     build = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=900,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONDONTWRITEBYTECODE": "1"})
     assert build.returncode == 0, f"mkdocs build --strict failed:\n{build.stderr[-4000:]}"
     return out
 
@@ -140,6 +144,17 @@ def test_an_args_section_becomes_a_list_and_a_rest_link_a_link() -> None:
         "An [anywidget](https://anywidget.dev) widget."
 
 
+def test_a_session_in_a_list_item_ends_before_the_next_item() -> None:
+    readable = _docstrings().readable
+    assert readable("Steps:\n- first\n  >>> 1 + 1\n  2\n- then").splitlines() == [
+        "Steps:", "", "- first", "```pycon", ">>> 1 + 1", "2", "```", "- then"]
+
+
+def test_powers_are_maths_not_bold() -> None:
+    readable = _docstrings().readable
+    assert readable("x**2 + y**2") == "x\\*\\*2 + y\\*\\*2"
+
+
 def test_code_is_left_alone() -> None:
     readable = _docstrings().readable
     fenced = "```python\nx = a*b  # J[i]\n```"
@@ -161,11 +176,13 @@ def test_the_api_page_of_backward_holds_its_docstring(site: Path) -> None:
     assert first.startswith("Accumulate")
     text = " ".join(_text(page).split())
     assert " ".join(first.replace("``", "").split()) in text
-    # its doctest is shown as a code block, not as Markdown quotes
-    block = re.search(r'<code>(?:(?!</code>).)*backward(?:(?!</code>).)*create_graph',
-                      page, flags=re.DOTALL)
-    assert block is not None, "the doctest of Value.backward is not rendered as code"
-    assert "&gt;&gt;&gt;" in page or ">>>" in _text(page)
+    # its doctest is shown as a code block of its own, not as Markdown quotes
+    section = page[page.index('id="autograd_mini.engine.Value.backward"'):
+                   page.index('id="autograd_mini.engine.Value.zero_grad"')]
+    blocks = [html.unescape(re.sub(r"<[^>]+>", "", block)) for block in re.findall(
+        r'<div class="highlight">(.*?)</div>', section, flags=re.DOTALL)]
+    assert any(block.lstrip().startswith(">>> x = Value(3.0)") and "18.0" in block
+               for block in blocks), "the doctest of Value.backward is not a code block"
     assert "<blockquote" not in page
 
 
@@ -217,7 +234,10 @@ def test_chapter_one_holds_its_gradient_and_its_pictures(site: Path) -> None:
     text = _text(page)
     # ∂f/∂x1 = x2 (1 + e^(x1 x2)) at (2, 5), worked by hand: 5 (1 + e¹⁰) = 110137.3289…
     assert "110137.329" in text
-    assert page.count("<svg") >= 3, "chapter 1 shows fewer than three pictures"
+    # pictures in the cells' outputs, not the icons of the page around them
+    pictures = re.findall(r'class="[^"]*jp-OutputArea-output[^"]*"[^>]*>\s*<(?:svg|img)\b',
+                          page)
+    assert len(pictures) >= 3, f"chapter 1 shows {len(pictures)} pictures, not three or more"
     assert "Traceback" not in text
     assert "assets/mathjax/MathJax.js" in page
     assert (site / "assets" / "mathjax" / "MathJax.js").is_file()
@@ -235,7 +255,14 @@ def test_every_guide_is_a_page(site: Path, guide: str) -> None:
     title = re.search(r"^# (.+)$", source, flags=re.MULTILINE)
     assert title is not None, f"docs/guides/{guide}.md has no title"
     page = _page(site, f"guides/{guide}")
-    assert html.escape(title.group(1).strip(), quote=False) in page
+    heading = re.search(r"<h1[^>]*>(.*?)</h1>", page, flags=re.DOTALL)
+    assert heading is not None, f"guides/{guide}/ has no title"
+    assert " ".join(_text(heading.group(1)).split()).rstrip(" ¶") == title.group(1).strip()
+    # and its body: the first paragraph of the source is on the page
+    first = next(p for p in source.split("\n\n")[1:] if p.strip() and p[0].isalpha())
+    plain = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", first).replace("`", "").replace("*", "")
+    needle = re.sub(r"\s+", "", plain)[:50]
+    assert needle in re.sub(r"\s+", "", _text(page)), f"guides/{guide}/ lost its text"
 
 
 def test_the_landing_page_and_the_sources(site: Path) -> None:
@@ -261,9 +288,12 @@ def test_no_page_calls_a_source_document_a_seed(site: Path) -> None:
 
 @pytest.fixture(scope="module")
 def served(site: Path) -> Iterator[str]:
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    handler.log_message = lambda *args: None  # type: ignore[method-assign,assignment]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -36,7 +36,7 @@ RST_LINK = re.compile(r"`([^`<]+?)\s*<(https?://[^>]+)>`_")
 LIST_ITEM = re.compile(r"\s*(?:[-*+]|\d+\.)\s")
 #: What keeps its Markdown: code spans (also across a line break), links, bold, an italic
 #: word or phrase, and a bullet at the start of a line.
-KEPT = re.compile(r"(`+).+?\1|\[[^\]\n]+\]\([^)\s]+\)|\*\*[^*\s][^*]*?\*\*"
+KEPT = re.compile(r"(`+).+?\1|\[[^\]\n]+\]\([^)\s]+\)|(?<![\w*])\*\*[^*\s][^*]*?\*\*(?![\w*])"
                   r"|(?<![\w*])\*[A-Za-z][^*\n]*?[A-Za-z]\*(?![\w*])|^[ \t]*[-*+][ \t]",
                   re.DOTALL | re.MULTILINE)
 #: Markdown reads these as emphasis or links; a docstring means them as maths (x*y, J[i][j]).
@@ -91,14 +91,21 @@ def readable(text: str) -> str:
         if SECTION.fullmatch(block[0]) and len(block) > 1 and block[1].startswith(" "):
             out.extend(_section(block))
             continue
-        session = next((i for i, line in enumerate(block) if line.lstrip().startswith(">>>")),
-                       len(block))
-        if session:
-            out.extend(_prose(block[:session], literal=bool(out) and not out[-1].strip()))
-        if session < len(block):
+        while block:
+            session = next((i for i, line in enumerate(block)
+                            if line.lstrip().startswith(">>>")), len(block))
+            if session:
+                out.extend(_prose(block[:session], literal=bool(out) and not out[-1].strip()))
+            if session == len(block):
+                break
+            # the session ends where a list item less indented than it starts
+            margin = len(block[session]) - len(block[session].lstrip())
+            end = next((i for i in range(session + 1, len(block)) if LIST_ITEM.match(block[i])
+                        and len(block[i]) - len(block[i].lstrip()) < margin), len(block))
             # at the margin: Markdown reads a fence indented by four spaces as text
-            code = textwrap.dedent("\n".join(block[session:])).splitlines()
+            code = textwrap.dedent("\n".join(block[session:end])).splitlines()
             out.extend(["```pycon", *code, "```"])
+            block = block[end:]
     return "\n".join(out)
 
 
@@ -170,12 +177,19 @@ class ReadableDocstrings(Extension):
                 if member.is_alias and member.target_path.startswith(f"{pkg.path}."):
                     module.del_member(name)
 
+    def __init__(self) -> None:
+        super().__init__()
+        # NOTE: griffe hands an attribute assigned twice the same Docstring again; rewriting
+        # it twice would escape its escapes, so each one is rewritten once.
+        self._done: set[int] = set()
+
     def on_instance(self, *, obj: Object, **kwargs: Any) -> None:
         if obj.docstring is None and obj.is_attribute:
             comment = _doc_comment(obj)
             if comment:
                 obj.docstring = Docstring(comment, parent=obj)
-        if obj.docstring is not None:
+        if obj.docstring is not None and id(obj.docstring) not in self._done:
+            self._done.add(id(obj.docstring))
             obj.docstring.value = readable(obj.docstring.value)
 
 

@@ -17,6 +17,7 @@ picture it draws where widgets cannot run.
 
 from __future__ import annotations
 
+import inspect
 import shutil
 from importlib.resources import files
 from pathlib import Path
@@ -52,6 +53,10 @@ MathJax.Ajax.loadComplete("[MathJax]/config/site.js");
 """
 
 
+#: The engine's function that builds each row of any length; a new such row must be added here,
+#: or the build stops with a KeyError that names it.
+VARIADIC_MAKERS = {"sum": "total", "dot": "dot"}
+
 #: Where docs/api/rules.md wants the table of the built-in rows.
 BUILTIN_ROWS = "<!-- the built-in rows -->"
 
@@ -65,6 +70,7 @@ def _cell(text: str) -> str:
 
 def builtin_rows() -> str:
     """The built-in rows of the rule table as a Markdown table, read from the table."""
+    from autograd_mini import engine
     from autograd_mini.engine import METHODS
     from autograd_mini.rules import RULES
 
@@ -73,8 +79,11 @@ def builtin_rows() -> str:
         if not rule.builtin or rule.arity == 0:
             continue
         names = rule.operands or (("x",) if rule.arity == 1 else ("x", "y"))
-        if rule.arity < 0:
-            call = f"`{name}(values)`" if name == "sum" else f"`{name}(weights, inputs, bias=0.0)`"
+        if rule.arity < 0:  # a row of any length, made by a function of the engine
+            maker = VARIADIC_MAKERS[name]
+            params = [p.name if p.default is p.empty else f"{p.name}={p.default!r}"
+                      for p in inspect.signature(getattr(engine, maker)).parameters.values()]
+            call = f"`{maker}({', '.join(params)})`"
             written = partials = "—"
         else:
             first = len(names) - len(rule.defaults)
@@ -86,8 +95,7 @@ def builtin_rows() -> str:
             written = f"`{rule.text.format(*names)}`"
             partials = ", ".join(f"`{p.format(*names, out='v')}`" for p in rule.partials_text)
         if not rule.function:  # an operator, or an n-ary row made by a function
-            call = f"`{name}`, an operator" if rule.arity > 0 else call.replace(
-                f"`{name}", f"`{name}`, by `{'total' if name == 'sum' else name}", 1)
+            call = f"`{name}`, an operator" if rule.arity > 0 else f"`{name}`, by {call}"
         lines.append(f"| {call} | {written} | {partials} | {_cell(rule.doc)} |")
     return "\n".join(lines)
 
