@@ -460,3 +460,16 @@ def test_a_domain_error_at_the_users_own_point_propagates_unchanged(
     assert not isinstance(info.value, ProbeError)
     assert info.value.operands == (-1.0,)
     assert info.value.op == "log"
+
+
+def test_the_table_prints_a_negative_zero_as_zero() -> None:
+    # relu at its margin: ∂/∂x of −relu(x) at x = 0 is the zero partial times −1, which IEEE
+    # arithmetic signs as −0.0; central differences give (−ε − 0)/2ε = −0.5 (half the slope
+    # of −x on one side), so the check fails and prints the table
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(lambda x: -x.relu(), [0.0])
+    assert caught.value.rows[0][2] == 0.0
+    assert math.copysign(1.0, caught.value.rows[0][2]) == -1.0  # the value keeps its sign
+    row = str(caught.value).splitlines()[2].split()
+    assert row[:3] == ["0", "0", "0"]  # input, x and the analytic −0.0, printed as 0
+    assert math.isclose(float(row[3]), -0.5, rel_tol=1e-6)

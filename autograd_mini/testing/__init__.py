@@ -266,7 +266,10 @@ class GradcheckError(AssertionError):
                  f"  {'input':>6} {'x':>12} {'analytic':>22} {'numeric':>22} {'|diff|':>10}"]
         for i, x, a, n, ok in rows:
             mark = "" if ok else "  <-- mismatch"
-            lines.append(f"  {i:>6} {x:>12.6g} {a:>22.15g} {n:>22.15g} {abs(a - n):>10.3g}{mark}")
+            # NOTE: + 0.0 prints −0.0 (a zero partial times a negative adjoint) as 0, as the
+            # trace tables do: the sign of a zero is no part of a derivative's value
+            lines.append(f"  {i:>6} {x + 0.0:>12.6g} {a + 0.0:>22.15g} {n + 0.0:>22.15g} "
+                         f"{abs(a - n):>10.3g}{mark}")
         super().__init__("\n".join(lines))
 
 
