@@ -33,7 +33,7 @@ from .anomaly import current as _anomaly
 from .diagram import NetworkDiagram, diagram
 from .engine import Group, Value, as_value, dot, group, group_of, no_grad, set_group, total
 from .files import write_atomic
-from .losses import Probabilities
+from .losses import LOSSES, Probabilities
 from .viz import SUMMARIES, number
 
 __all__ = [
@@ -571,9 +571,8 @@ def _from_document(document: Any, max_parameters: int) -> MLP:
     output = _choice(document, "output", OUTPUTS)
     init = _choice(document, "init", INITS)
     state: dict[str, Any] = _field(document, "state", dict, "an object")
-    loss = document.get("loss")
-    if loss is not None and not isinstance(loss, str):
-        raise ValueError(f"'loss' must be a loss's name, not {type(loss).__name__}")
+    # optional: the loss that train saved with the model, which explain then uses
+    loss = _choice(document, "loss", tuple(LOSSES)) if document.get("loss") is not None else None
     count = sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], nouts, strict=True))
     if count > max_parameters:
         raise ValueError(f"its architecture {_architecture(sizes)} has {_number(count)} "
