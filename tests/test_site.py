@@ -184,6 +184,9 @@ def test_the_api_page_of_backward_holds_its_docstring(site: Path) -> None:
     assert any(block.lstrip().startswith(">>> x = Value(3.0)") and "18.0" in block
                for block in blocks), "the doctest of Value.backward is not a code block"
     assert "<blockquote" not in page
+    # its role :meth:`zero_grad` is a link to that entry, found from the method's class
+    assert re.search(r'<a [^>]*href="#autograd_mini\.engine\.Value\.zero_grad"[^>]*>'
+                     r'<code>zero_grad</code></a>', section)
 
 
 #: The modules with a page of the API reference; each page documents its module's ``__all__``.

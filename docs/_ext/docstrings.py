@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import re
 import textwrap
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +35,10 @@ from griffe import Docstring, Extension, Module, Object
 ROLE = re.compile(r":(?:class|func|meth|mod|attr|data|exc|obj|const|py:\w+):`(~?)([^`]+)`")
 RST_LINK = re.compile(r"`([^`<]+?)\s*<(https?://[^>]+)>`_")
 LIST_ITEM = re.compile(r"\s*(?:[-*+]|\d+\.)\s")
-#: What keeps its Markdown: code spans (also across a line break), links, bold, an italic
-#: word or phrase, and a bullet at the start of a line.
-KEPT = re.compile(r"(`+).+?\1|\[[^\]\n]+\]\([^)\s]+\)|(?<![\w*])\*\*[^*\s][^*]*?\*\*(?![\w*])"
+#: What keeps its Markdown: a role made a link, code spans (also across a line break), links,
+#: bold, an italic word or phrase, and a bullet at the start of a line.
+KEPT = re.compile(r"\[`[^`\n]+`\]\[[\w.]+\]|(`+).+?\1|\[[^\]\n]+\]\([^)\s]+\)"
+                  r"|(?<![\w*])\*\*[^*\s][^*]*?\*\*(?![\w*])"
                   r"|(?<![\w*])\*[A-Za-z][^*\n]*?[A-Za-z]\*(?![\w*])|^[ \t]*[-*+][ \t]",
                   re.DOTALL | re.MULTILINE)
 #: Markdown reads these as emphasis or links; a docstring means them as maths (x*y, J[i][j]).
@@ -45,9 +47,16 @@ SECTION = re.compile(r"(Args|Arguments|Parameters|Raises|Returns|Yields):")
 ENTRY = re.compile(r"([\w*]+(?:, [\w*]+)*): (.*)")
 
 
+#: While the package's docstrings are rewritten: the documented object that a role's target
+#: names, as the path of its entry on the site, or None (then the role stays plain code).
+_resolve: Callable[[str], str | None] = lambda target: None  # noqa: E731
+
+
 def _role(match: re.Match[str]) -> str:
     short, target = match.groups()
-    return f"`{target.rsplit('.', 1)[-1] if short else target}`"
+    shown = f"`{target.rsplit('.', 1)[-1] if short else target}`"
+    entry = _resolve(target)
+    return f"[{shown}][{entry}]" if entry else shown
 
 
 def _escape(text: str) -> str:
@@ -169,28 +178,83 @@ class ReadableDocstrings(Extension):
     each object once, in the module that defines it: a name that a module imports from
     another module of the package (``autograd_mini.testing`` gathers ``to_sympy`` from
     ``testing.oracle``) is left off the importing module's page.
+
+    The rewriting waits until the whole package is loaded, so that a role can become a link
+    to the entry it names (``:func:`no_grad``` in ``engine`` links to
+    ``autograd_mini.engine.no_grad``) wherever that entry is on the site.
     """
-
-    def on_package(self, *, pkg: Module, **kwargs: Any) -> None:
-        for module in _modules(pkg):
-            for name, member in list(module.members.items()):
-                if member.is_alias and member.target_path.startswith(f"{pkg.path}."):
-                    module.del_member(name)
-
-    def __init__(self) -> None:
-        super().__init__()
-        # NOTE: griffe hands an attribute assigned twice the same Docstring again; rewriting
-        # it twice would escape its escapes, so each one is rewritten once.
-        self._done: set[int] = set()
 
     def on_instance(self, *, obj: Object, **kwargs: Any) -> None:
         if obj.docstring is None and obj.is_attribute:
             comment = _doc_comment(obj)
             if comment:
                 obj.docstring = Docstring(comment, parent=obj)
-        if obj.docstring is not None and id(obj.docstring) not in self._done:
-            self._done.add(id(obj.docstring))
-            obj.docstring.value = readable(obj.docstring.value)
+
+    def on_package(self, *, pkg: Module, **kwargs: Any) -> None:
+        global _resolve
+        done: set[int] = set()  # NOTE: griffe may share one Docstring between two objects
+        for obj in _objects(pkg):
+            if obj.docstring is None or id(obj.docstring) in done:
+                continue
+            done.add(id(obj.docstring))
+            _resolve = functools.partial(_entry, pkg, obj)
+            try:
+                obj.docstring.value = readable(obj.docstring.value)
+            finally:
+                _resolve = lambda target: None  # noqa: E731
+        for module in _modules(pkg):
+            for name, member in list(module.members.items()):
+                if member.is_alias and member.target_path.startswith(f"{pkg.path}."):
+                    module.del_member(name)
+
+
+#: The modules without a page of their own; nothing in them can be linked to.
+UNDOCUMENTED = ("autograd_mini._graph", "autograd_mini.sweep", "autograd_mini.files",
+                "autograd_mini.__main__")
+
+
+def _objects(obj: Object) -> Iterator[Object]:
+    yield obj
+    for member in obj.members.values():
+        if not member.is_alias:
+            yield from _objects(member)
+
+
+def _find(pkg: Module, path: str) -> Object | None:
+    """The object at the dotted ``path`` inside ``pkg``, through aliases, or None."""
+    parts = path.split(".")
+    if parts[0] != pkg.name:
+        return None
+    obj: Any = pkg
+    for part in parts[1:]:
+        member = obj.members.get(part)
+        if member is None:
+            return None
+        try:
+            obj = member.final_target if member.is_alias else member
+        except Exception:  # an alias to outside the package, or one that does not resolve
+            return None
+    return obj  # type: ignore[no-any-return]
+
+
+def _entry(pkg: Module, where: Object, target: str) -> str | None:
+    """The site entry of the object that ``target`` names in a docstring of ``where``: an
+    absolute path, or a name seen from ``where``'s scopes outwards, as Sphinx reads roles."""
+    target = target.lstrip("~").removesuffix("()")
+    scopes: list[Object] = []
+    scope: Any = where
+    while scope is not None:
+        scopes.append(scope)
+        scope = scope.parent
+    for path in (target, *(f"{s.path}.{target}" for s in scopes)):
+        obj = _find(pkg, path)
+        if obj is None or obj.is_module or obj.docstring is None:
+            continue
+        if any(part.startswith("_") for part in obj.path.split(".")[1:]) or \
+                obj.module.path in UNDOCUMENTED:
+            return None  # found, but it has no entry on the site
+        return obj.path
+    return None
 
 
 @functools.cache
