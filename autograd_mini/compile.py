@@ -44,11 +44,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._graph import operands, reverse_edges, topological_order
-from .engine import Value, compiling
+from .engine import Value, compiling, total
 from .errors import CompileError, DomainError
 from .rules import CODE_HELPERS, CONST, INPUT, RULES, STRONG_ZERO, VARIADIC, Rule
 
-__all__ = ["CompileError", "Compiled", "compile"]
+__all__ = ["CompileError", "Compiled", "CompiledBatch", "compile", "compile_batch",
+           "compile_forward"]
 
 
 def _literal(x: float) -> str:
@@ -153,14 +154,39 @@ class Compiled:
         return f"<Compiled trace of {self.n_inputs} inputs and {self.n_nodes} nodes>"
 
 
-def compile(f: Callable[..., Any],
-            example_args: Sequence[float | Value]) -> Compiled:
-    """Trace ``f`` (which takes Values and returns a scalar Value) at ``example_args`` and
-    return its forward and backward pass as straight-line Python; see the module docstring.
+class CompiledBatch:
+    """A compiled per-sample trace: ``step(params, samples)`` runs the sample's code once per
+    sample, in one loop of generated code, and returns ``(Σ value, Σ ∂value/∂params)`` over
+    the samples, as floats. Any number of samples, so any batch size. ``.source`` is the
+    generated code, ``.n_parameters`` and ``.n_sample`` the sizes it takes."""
 
-    An example argument may be an existing leaf Value, such as a model's parameter: it is then
-    the input itself, so ``compile(lambda *_: loss(model), model.parameters())`` compiles a
-    model's loss as a function of its parameters."""
+    def __init__(self, source: str, function: Callable[..., tuple[float, tuple[float, ...]]],
+                 n_parameters: int, n_sample: int, n_nodes: int) -> None:
+        self.source = source
+        self._function = function
+        self.n_parameters = n_parameters
+        self.n_sample = n_sample
+        self.n_nodes = n_nodes
+
+    def __call__(self, params: Sequence[float],
+                 samples: Sequence[Sequence[float]]) -> tuple[float, tuple[float, ...]]:
+        if len(params) != self.n_parameters:
+            raise TypeError(f"the compiled batch takes {self.n_parameters} parameters, "
+                            f"got {len(params)}")
+        for k, sample in enumerate(samples):
+            if len(sample) != self.n_sample:
+                raise TypeError(f"sample {k} has {len(sample)} numbers; the compiled batch "
+                                f"takes {self.n_sample} per sample")
+        return self._function(params, samples)
+
+    def __repr__(self) -> str:
+        return (f"<Compiled per-sample trace of {self.n_parameters} parameters, "
+                f"{self.n_sample} numbers per sample and {self.n_nodes} nodes>")
+
+
+def _leaves(example_args: Sequence[float | Value]) -> list[Value]:
+    """The trace's inputs: a leaf Value of the caller's is the input itself (a model's
+    parameter, say); a number becomes a new input."""
     inputs = []
     for i, x in enumerate(example_args):
         if isinstance(x, Value):  # a leaf of the caller's, such as a model's parameter
@@ -170,67 +196,200 @@ def compile(f: Callable[..., Any],
             inputs.append(x)
         else:
             inputs.append(Value(float(x)))
+    return inputs
+
+
+def _traced(f: Callable[..., Any], args: Sequence[Value]) -> Value:
     with compiling():  # a branch on a Value raises CompileError (Value.__bool__, __lt__, …)
-        out = f(*inputs)
+        out = f(*args)
     if not isinstance(out, Value):
         raise CompileError(f"compile needs f to return a Value, not {type(out).__name__}")
-    order = topological_order(out)
-    keys = _keys(order)
-    names: dict[int, str] = {id(v): f"x{i}" for i, v in enumerate(inputs)}
-    step = 0
-    for v in order:  # intermediates are v1, v2, … in evaluation order, as in the trace
-        if id(v) not in names:
-            if v._op in (CONST, INPUT):
-                names[id(v)] = _literal(v.data)
-            else:
-                step += 1
-                names[id(v)] = f"v{step}"
-    lines = []
-    for v in order:
-        if v._op.arity:
-            args = [names[id(p)] for p in operands(v)]
-            lines.append(f"{names[id(v)]} = {_primal_code(v._op, keys[id(v._op)], args)}")
-    grads: dict[int, str] = {}
-    input_ids = {id(x) for x in inputs}
-    # The nodes whose adjoints reach an input: no other adjoint is written. A node below a
-    # stop_gradient, or one made from closed-over values alone, would be a dead line.
-    useful = set(input_ids)
-    for v in order:
-        if v._op.arity and any(
-                id(p) in useful and not (v._op.surrogate and _partial_code(
-                    v._op, keys[id(v._op)], [names[id(q)] for q in operands(v)], names[id(v)],
-                    i) == "_zero")
-                for i, p in enumerate(operands(v))):
-            useful.add(id(v))
-    if id(out) in useful:  # else no adjoint reaches an input: every gradient is 0
+    return out
+
+
+class _Code:
+    """The straight-line code of one traced graph: its primal lines, then its adjoint lines
+    for the gradients of ``wanted`` inputs (the first ones of ``inputs``), named ``gx0``,
+    ``gx1``, …. With ``accumulate``, those gradients are only ever added to (``+=``), so that
+    code run once per sample sums them over a batch."""
+
+    def __init__(self, out: Value, inputs: Sequence[Value], wanted: int,
+                 accumulate: bool = False) -> None:
+        order = topological_order(out)
+        self.order, self.keys = order, _keys(order)
+        names: dict[int, str] = {id(v): f"x{i}" for i, v in enumerate(inputs)}
+        step = 0
+        for v in order:  # intermediates are v1, v2, … in evaluation order, as in the trace
+            if id(v) not in names:
+                if v._op in (CONST, INPUT):
+                    names[id(v)] = _literal(v.data)
+                else:
+                    step += 1
+                    names[id(v)] = f"v{step}"
+        self.names, self.result = names, names[id(out)]
+        self.primal = [f"{names[id(v)]} = {_primal_code(v._op, self.keys[id(v._op)], args)}"
+                       for v in order if v._op.arity
+                       for args in [[names[id(p)] for p in operands(v)]]]
+        self.adjoint = self._adjoint(out, inputs[:wanted], accumulate)
+        self.grads = [f"gx{i}" for i in range(wanted)]
+
+    def _adjoint(self, out: Value, wanted: Sequence[Value], accumulate: bool) -> list[str]:
+        names, keys = self.names, self.keys
+        lines: list[str] = []
+        # The nodes whose adjoints reach a wanted input: no other adjoint is written. A node
+        # below a stop_gradient, one made from closed-over values alone, or (per sample) one
+        # made from the sample alone would be a dead line.
+        useful = {id(x) for x in wanted}
+        for v in self.order:
+            if v._op.arity and any(
+                    id(p) in useful and not (v._op.surrogate and _partial_code(
+                        v._op, keys[id(v._op)], [names[id(q)] for q in operands(v)],
+                        names[id(v)], i) == "_zero")
+                    for i, p in enumerate(operands(v))):
+                useful.add(id(v))
+        grads: dict[int, str] = {id(x): f"gx{i}" for i, x in enumerate(wanted)} \
+            if accumulate else {}
+        written = set(grads)  # accumulated gradients exist before the code runs
+        if id(out) not in useful:  # no adjoint reaches a wanted input: every gradient is 0
+            return lines
+        if id(out) in written:  # the result is a wanted input itself
+            lines.append(f"{grads[id(out)]} += 1.0")
+            return lines
         root = "g" + names[id(out)].lstrip("v")
         grads[id(out)] = root
         lines.append(f"{root} = 1.0")
-    consumer: Value | None = None
-    for v, i, p, _ in reverse_edges(order, None, reached=grads):
-        if id(p) not in useful:
-            continue  # its adjoint would reach no input
-        if v is not consumer:  # the operands' names, once per consumer
-            consumer, args = v, [names[id(q)] for q in operands(v)]
-        g = grads[id(v)]
-        partial = _partial_code(v._op, keys[id(v._op)], args, names[id(v)], i)
-        if partial == "_zero":  # the strong zero: the edge carries nothing (stop_gradient)
-            continue
-        term = g if partial == "1.0" else (f"-{g}" if partial == "-1.0"
-                                            else f"{g} * ({partial})")
-        target = grads.get(id(p))
-        if target is None:
-            target = "g" + names[id(p)].lstrip("v")
-            grads[id(p)] = target
-            lines.append(f"{target} = {term}")
-        else:
-            lines.append(f"{target} += {term}")
-    result = [grads.get(id(x), "0.0") for x in inputs]
+        reached = {id(out): root}
+        consumer: Value | None = None
+        for v, i, p, _ in reverse_edges(self.order, None, reached=reached):
+            if id(p) not in useful:
+                continue  # its adjoint would reach no wanted input
+            if v is not consumer:  # the operands' names, once per consumer
+                consumer, args = v, [names[id(q)] for q in operands(v)]
+            g = grads[id(v)]
+            partial = _partial_code(v._op, keys[id(v._op)], args, names[id(v)], i)
+            if partial == "_zero":  # the strong zero: the edge carries nothing
+                continue
+            term = g if partial == "1.0" else (f"-{g}" if partial == "-1.0"
+                                                else f"{g} * ({partial})")
+            target = grads.get(id(p))
+            if target is None:
+                target = "gx" + names[id(p)][1:] if names[id(p)].startswith("x") \
+                    else "g" + names[id(p)].lstrip("v")
+                grads[id(p)] = target
+            reached[id(p)] = target
+            if id(p) in written:
+                lines.append(f"{target} += {term}")
+            else:
+                written.add(id(p))
+                lines.append(f"{target} = {term}")
+        return lines
+
+    def function(self, source: str) -> Any:
+        namespace = _namespace(self.order, self.keys)
+        exec(builtins.compile(source, "<autograd_mini.compile>", "exec"), namespace)
+        return namespace["compiled"]
+
+
+def compile(f: Callable[..., Any],
+            example_args: Sequence[float | Value]) -> Compiled:
+    """Trace ``f`` (which takes Values and returns a scalar Value) at ``example_args`` and
+    return its forward and backward pass as straight-line Python; see the module docstring.
+
+    An example argument may be an existing leaf Value, such as a model's parameter: it is then
+    the input itself, so ``compile(lambda *_: loss(model), model.parameters())`` compiles a
+    model's loss as a function of its parameters."""
+    inputs = _leaves(example_args)
+    out = _traced(f, inputs)
+    code = _Code(out, inputs, len(inputs))
+    body = [f"    {line}" for line in code.primal + code.adjoint]
+    written = {line.split(" ", 1)[0] for line in code.adjoint}
+    result = [g if g in written else "0.0" for g in code.grads]
     params = ", ".join(f"x{i}" for i in range(len(inputs)))
-    body = "\n".join(f"    {line}" for line in lines)
     tail = ", ".join(result) + ("," if len(result) == 1 else "")
-    source = "\n".join([f"def compiled({params}):", *([body] if body else []),
-                        f"    return {names[id(out)]}, ({tail})"])
-    namespace = _namespace(order, keys)
-    exec(builtins.compile(source, "<autograd_mini.compile>", "exec"), namespace)
-    return Compiled(source, namespace["compiled"], len(inputs), len(order))
+    source = "\n".join([f"def compiled({params}):", *body,
+                        f"    return {code.result}, ({tail})"])
+    return Compiled(source, code.function(source), len(inputs), len(code.order))
+
+
+def compile_batch(f: Callable[..., Any], parameters: Sequence[Value],
+                  example_sample: Sequence[float]) -> CompiledBatch:
+    """Trace one sample's loss ``f(*sample)`` (a scalar Value of the sample's numbers and of
+    the leaf Values ``parameters``, which ``f`` reads, such as a model's) at
+    ``example_sample``, and compile it once for every batch: the generated code loops over
+    the samples and accumulates the loss and its gradient with respect to the parameters.
+
+    Why per sample: a batch is the same small graph again and again, so tracing one sample
+    keeps the code, and the time and memory to make it, the size of one sample's graph, and
+    any batch size runs on it, a last partial batch included. The contract is
+    :func:`compile`'s: the trace holds while ``f``'s control flow does not depend on the
+    values, here the sample's as well as the parameters'.
+
+    >>> from autograd_mini import Value
+    >>> w = Value(0.5)
+    >>> step = compile_batch(lambda x, y: (w * x - y) ** 2, [w], [1.0, 0.0])
+    >>> step([2.0], [(1.0, 1.0), (3.0, 0.0)])   # Σ (wx − y)² = 1 + 36; Σ 2(wx − y)x = 2 + 36
+    (37.0, (38.0,))
+    """
+    for i, p in enumerate(parameters):
+        if not isinstance(p, Value) or p._op is not INPUT:
+            raise CompileError(f"parameter {i} must be a leaf Value (an input or a "
+                               "parameter)")
+    sample = [Value(float(x)) for x in example_sample]
+    inputs = [*parameters, *sample]
+    out = _traced(f, sample)
+    code = _Code(out, inputs, len(parameters), accumulate=True)
+    k = len(parameters)
+    unpack = ", ".join(f"x{k + j}" for j in range(len(sample)))
+    lines = ["def compiled(params, samples):"]
+    if k:
+        lines.append(f"    {', '.join(f'x{i}' for i in range(k))}{',' if k == 1 else ''}"
+                     " = params")
+        lines.append(f"    {' = '.join(code.grads)} = 0.0")
+    lines.append("    s = 0.0")
+    lines.append(f"    for ({unpack}{',' if len(sample) == 1 else ''}) in samples:"
+                 if sample else "    for _ in samples:")
+    lines += [f"        {line}" for line in code.primal]
+    lines.append(f"        s += {code.result}")
+    lines += [f"        {line}" for line in code.adjoint]
+    tail = ", ".join(code.grads) + ("," if k == 1 else "")
+    lines.append(f"    return s, ({tail})")
+    source = "\n".join(lines)
+    return CompiledBatch(source, code.function(source), k, len(sample), len(code.order))
+
+
+def compile_forward(f: Callable[..., Any], parameters: Sequence[Value],
+                    example_sample: Sequence[float]) -> Callable[..., list[tuple[float, ...]]]:
+    """Trace ``f(*sample)``, which returns a list of Values (a model's outputs), at
+    ``example_sample``, and compile its forward pass alone: ``forward(params, samples)``
+    returns each sample's outputs as a tuple of floats, with no graph and no gradient. It is
+    how a compiled training run measures its accuracy, as fast as its steps.
+
+    >>> from autograd_mini import Value
+    >>> w = Value(0.5)
+    >>> forward = compile_forward(lambda x: [w * x, (w * x).tanh()], [w], [1.0])
+    >>> forward([2.0], [(0.0,), (1.0,)])[1] == (2.0, math.tanh(2.0))
+    True
+    """
+    sample = [Value(float(x)) for x in example_sample]
+    with compiling():
+        outs = list(f(*sample))
+    if not outs or not all(isinstance(o, Value) for o in outs):
+        raise CompileError("compile_forward needs f to return a list of Values")
+    inputs = [*parameters, *sample]
+    root = _traced(lambda: total(outs) if len(outs) > 1 else outs[0], ())
+    code = _Code(root, inputs, 0)
+    k = len(parameters)
+    unpack = ", ".join(f"x{k + j}" for j in range(len(sample)))
+    lines = ["def compiled(params, samples):"]
+    if k:
+        lines.append(f"    {', '.join(f'x{i}' for i in range(k))}{',' if k == 1 else ''}"
+                     " = params")
+    lines.append("    out = []")
+    lines.append(f"    for ({unpack}{',' if len(sample) == 1 else ''}) in samples:"
+                 if sample else "    for _ in samples:")
+    lines += [f"        {line}" for line in code.primal]
+    shown = ", ".join(code.names[id(o)] for o in outs) + ("," if len(outs) == 1 else "")
+    lines.append(f"        out.append(({shown}))")
+    lines.append("    return out")
+    function: Callable[..., list[tuple[float, ...]]] = code.function("\n".join(lines))
+    return function

@@ -74,19 +74,14 @@ def squared_error(outputs: Sequence[Value], target: Sequence[float]) -> Value:
 mse = squared_error
 
 
-def _softplus(z: Value) -> Value:
-    """ln(1 + eᶻ), without overflow: z + ln(1 + e⁻ᶻ) for z ≥ 0."""
-    if z.data >= 0.0:
-        return z + ((-z).exp() + 1.0).log()
-    return (z.exp() + 1.0).log()
-
-
 @_a_loss
 def bce(outputs: Sequence[Value], target: Sequence[float]) -> Value:
     """C = −Σ [y ln a + (1 − y) ln(1 − a)], for sigmoid outputs a = σ(z).
 
     Computed as Σ [y·softplus(−z) + (1 − y)·softplus(z)] from the sigmoid's own input z, so a
-    saturated output never takes the log of 0; then ∂C/∂z = σ(z) − y = a − y.
+    saturated output never takes the log of 0; then ∂C/∂z = σ(z) − y = a − y. softplus is the
+    rule table's row, stable for every z in one node, with no branch on z's value that a
+    compiled trace would keep from its example.
     """
     _check(outputs, target, "bce")
     terms = []
@@ -97,9 +92,9 @@ def bce(outputs: Sequence[Value], target: Sequence[float]) -> Value:
         # a term whose weight is exactly 0 (y ∈ {0, 1}) is left out: same value and gradient,
         # half the graph to look at
         if y != 0.0:
-            terms.append(y * _softplus(-z))
+            terms.append(y * (-z).softplus())
         if y != 1.0:
-            terms.append((1.0 - y) * _softplus(z))
+            terms.append((1.0 - y) * z.softplus())
     return total(terms)
 
 

@@ -176,12 +176,13 @@ def fit(model: MLP, X: Sequence[Sequence[float]], y: Sequence[Sequence[float]], 
     every epoch from ``seed``, and minimises the mean loss over the batch (plus
     ``regularization()``, such as ``lambda: losses.l2(model.parameters(), 1e-4)``).
 
-    With ``compiled=True`` (full batches only) the step is traced once by
-    :func:`autograd_mini.compile.compile` and then run as straight-line float code; see that
-    module for the contract. Its results match the dynamic engine's up to rounding: the
-    compiled trace sums the batch's losses in the order of ``X``, the dynamic step in the
-    epoch's shuffled order, and floating-point addition is not associative (parameters differ
-    by about 1e-11 after a few epochs of Adam).
+    With ``compiled=True`` one sample's loss is traced once, by
+    :func:`autograd_mini.compile.compile_batch`, and every step runs it as straight-line
+    float code in a loop over the batch's samples, so any ``batch_size`` works, a last
+    partial batch included; the accuracy after each epoch comes from the compiled forward
+    pass (:func:`~autograd_mini.compile.compile_forward`), and ``regularization`` is compiled
+    on its own. See :mod:`autograd_mini.compile` for the contract. The results match the
+    dynamic engine's up to rounding (the sums of a batch are taken in another order).
 
     An interrupt stops training instead of losing it: the first Ctrl-C lets the step under
     way finish, and ``fit`` then returns the history so far with ``interrupted=True`` (see
@@ -205,15 +206,22 @@ def fit(model: MLP, X: Sequence[Sequence[float]], y: Sequence[Sequence[float]], 
         cost = total([loss_fn(model(X[i]), y[i]) for i in batch]) / len(batch)
         return cost + regularization() if regularization is not None else cost
 
-    step = None
+    step = forward = regularizer = None
     if compiled:
-        if size < len(X):
-            raise ValueError("fit: compiled=True traces one fixed graph, so it needs full "
-                             "batches (batch_size=None)")
         from .compile import compile as compile_trace
+        from .compile import compile_batch, compile_forward
 
         parameters = model.parameters()
-        step = compile_trace(lambda *_: batch_cost(order), parameters)
+        nin, nout = len(X[0]), len(y[0])
+        samples = [(*X[i], *y[i]) for i in range(len(X))]
+        if any(len(sample) != nin + nout for sample in samples):
+            raise ValueError(f"fit: compiled=True needs every input of {nin} numbers and "
+                             f"every target of {nout}, as the first sample's")
+        step = compile_batch(lambda *s: loss_fn(model(list(s[:nin])), list(s[nin:])),
+                             parameters, samples[0])
+        forward = compile_forward(lambda *s: model(list(s)), parameters, X[0])
+        if regularization is not None:
+            regularizer = compile_trace(lambda *_: regularization(), parameters)
     bar = _progress(epochs)
     try:
         with _DeferredInterrupt() as stop:
@@ -226,8 +234,15 @@ def fit(model: MLP, X: Sequence[Sequence[float]], y: Sequence[Sequence[float]], 
                     batch = order[start:start + size]
                     optimizer.zero_grad()
                     if step is not None:
-                        value, grads = step(*(p.data for p in parameters))
-                        for p, g in zip(parameters, grads, strict=True):
+                        values = [p.data for p in parameters]
+                        value, grads = step(values, [samples[i] for i in batch])
+                        value /= len(batch)
+                        mean = [g / len(batch) for g in grads]
+                        if regularizer is not None:
+                            extra, extra_grads = regularizer(*values)
+                            value += extra
+                            mean = [g + h for g, h in zip(mean, extra_grads, strict=True)]
+                        for p, g in zip(parameters, mean, strict=True):
                             p.grad = g
                     else:
                         cost = batch_cost(batch)
@@ -237,8 +252,13 @@ def fit(model: MLP, X: Sequence[Sequence[float]], y: Sequence[Sequence[float]], 
                     history.steps += 1
                     epoch_loss += value * len(batch)
                 else:  # every step of the epoch ran: record it, both numbers or neither
-                    right = sum(accuracy(name, model.predict(X[i]), y[i])
-                                for i in range(len(X)))
+                    if forward is not None:
+                        outputs = forward([p.data for p in parameters], X)
+                        right = sum(accuracy(name, list(outputs[i]), y[i])
+                                    for i in range(len(X)))
+                    else:
+                        right = sum(accuracy(name, model.predict(X[i]), y[i])
+                                    for i in range(len(X)))
                     history.loss.append(epoch_loss / len(X))
                     history.accuracy.append(right / len(X))
                     if bar is not None:

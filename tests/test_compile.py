@@ -4,6 +4,7 @@ on random programs; it refuses what it cannot compile; user strings never become
 from __future__ import annotations
 
 import math
+import random
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 import autograd_mini as am
 from autograd_mini import DomainError, Value, datasets, total
-from autograd_mini.compile import CompileError, compile
+from autograd_mini.compile import CompileError, compile, compile_batch, compile_forward
 from autograd_mini.losses import LOSSES, l2
 from autograd_mini.nn import MLP
 from autograd_mini.optim import SGD, fit
@@ -106,11 +107,76 @@ def test_compiled_training_matches_dynamic_training() -> None:
                for k in state_a)
 
 
-def test_compiled_training_needs_full_batches() -> None:
-    model = MLP(2, [1])
-    with pytest.raises(ValueError, match="needs full batches"):
-        fit(model, [[0.0, 1.0]] * 4, [[1.0]] * 4, "mse", SGD(model.parameters()),
-            epochs=1, batch_size=2, compiled=True)
+@pytest.mark.parametrize(("activation", "output", "loss", "outs"), [
+    ("relu", "linear", "hinge", 1), ("tanh", "sigmoid", "bce", 1),
+    ("relu", "softmax", "cross_entropy", 3), ("sigmoid", "linear", "squared_error", 2)])
+@pytest.mark.parametrize("batch", [1, 7, 30])
+def test_per_sample_compiled_batches_match_the_dynamic_engine(
+        activation: str, output: str, loss: str, outs: int, batch: int) -> None:
+    # each batch of 30 samples cut into batches of 1, 7 (the last one 2) or 30: the compiled
+    # sums against the dynamic engine's backward of the same sum, to 1e-12
+    rng = random.Random(batch + outs)
+    model = MLP(3, [5, outs], activation=activation, output=output, seed=3)
+    params = model.parameters()
+    xs = [[rng.uniform(-2, 2) for _ in range(3)] for _ in range(30)]
+    if loss == "hinge":
+        ys = [[rng.choice((-1.0, 1.0))] for _ in xs]
+    elif loss == "cross_entropy":
+        ys = [[1.0 if k == c else 0.0 for k in range(3)]
+              for c in (rng.randrange(3) for _ in xs)]
+    elif loss == "bce":
+        ys = [[rng.choice((0.0, 1.0))] for _ in xs]
+    else:
+        ys = [[rng.uniform(-1, 1) for _ in range(outs)] for _ in xs]
+    fn = LOSSES[loss]
+    step = compile_batch(lambda *s: fn(model(list(s[:3])), list(s[3:])), params,
+                         [*xs[0], *ys[0]])
+    for start in range(0, 30, batch):
+        chunk = range(start, min(start + batch, 30))
+        value, grads = step([p.data for p in params], [(*xs[i], *ys[i]) for i in chunk])
+        model.zero_grad()
+        cost = total([fn(model(xs[i]), ys[i]) for i in chunk])
+        cost.backward()
+        assert_close((value, grads), (cost.data, [p.grad for p in params]))
+
+
+def test_the_compiled_forward_gives_the_models_outputs() -> None:
+    model = MLP(2, [4, 3], output="softmax", seed=5)
+    forward = compile_forward(lambda *s: model(list(s)), model.parameters(), [0.0, 0.0])
+    points = [[0.3, -1.2], [2.0, 0.5], [-0.7, 0.0]]
+    outputs = forward([p.data for p in model.parameters()], points)
+    for x, out in zip(points, outputs, strict=True):
+        assert all(math.isclose(a, b, rel_tol=1e-13)
+                   for a, b in zip(out, model.predict(x), strict=True))
+        assert math.isclose(sum(out), 1.0)  # softmax probabilities
+
+
+def test_compiled_training_takes_minibatches_and_a_partial_last_batch() -> None:
+    data = datasets.moons(n=30, seed=4)
+    targets = [[s] for s in data.signs()]
+    runs = []
+    for compiled in (False, True):
+        model = MLP(2, [8, 1], seed=2)
+        history = fit(model, data.X, targets, "hinge", SGD(model.parameters(), lr=0.1),
+                      epochs=6, batch_size=8, compiled=compiled)  # 8, 8, 8 and 6
+        runs.append((history, model.state_dict()))
+    (a, state_a), (b, state_b) = runs
+    assert a.steps == b.steps == 6 * 4
+    assert a.accuracy == b.accuracy
+    assert all(math.isclose(x, z, rel_tol=1e-12, abs_tol=1e-15)
+               for x, z in zip(a.loss, b.loss, strict=True))
+    assert all(math.isclose(state_a[k], state_b[k], rel_tol=1e-12, abs_tol=1e-15)
+               for k in state_a)
+
+
+def test_a_compiled_batch_refuses_samples_of_the_wrong_size() -> None:
+    w = Value(1.0)
+    step = compile_batch(lambda x, y: w * x - y, [w], [1.0, 2.0])
+    with pytest.raises(TypeError, match="sample 1 has 3 numbers"):
+        step([1.0], [(1.0, 2.0), (1.0, 2.0, 3.0)])
+    with pytest.raises(TypeError, match="takes 1 parameters"):
+        step([1.0, 2.0], [])
+    assert step([3.0], []) == (0.0, (0.0,))  # an empty batch: nothing summed
 
 
 def test_the_source_is_readable_and_holds_no_user_strings() -> None:
