@@ -311,3 +311,35 @@ def test_clear_messages_for_common_slips() -> None:
         SGD(model, lr=0.1)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="xs must be a list of numbers"):
         gradcheck(lambda x: x * x, 1.0)  # type: ignore[arg-type]
+
+
+def test_fit_pauses_the_collector_for_each_step_and_gives_it_back() -> None:
+    import gc
+
+    from autograd_mini.losses import LOSSES
+
+    seen: list[bool] = []
+
+    def watching(outputs: Any, target: Any) -> Value:
+        seen.append(gc.isenabled())
+        return LOSSES["squared_error"](outputs, target)
+
+    model = MLP(1, [1], seed=0)
+    assert gc.isenabled()
+    fit(model, [[0.5], [1.0]], [[1.0], [0.0]], watching, SGD(model.parameters()), epochs=2)
+    assert seen == [False] * 4  # off inside every step
+    assert gc.isenabled()  # and on again after
+
+    def failing(outputs: Any, target: Any) -> Value:
+        raise RuntimeError("a loss that fails")
+
+    with pytest.raises(RuntimeError, match="a loss that fails"):
+        fit(model, [[0.5]], [[1.0]], failing, SGD(model.parameters()), epochs=1)
+    assert gc.isenabled()  # given back by the finally, even on an error
+
+    gc.disable()
+    try:  # a caller who turned it off keeps it off
+        fit(model, [[0.5]], [[1.0]], "squared_error", SGD(model.parameters()), epochs=1)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
