@@ -273,8 +273,7 @@ class _Code:
                                                 else f"{g} * ({partial})")
             target = grads.get(id(p))
             if target is None:
-                target = "gx" + names[id(p)][1:] if names[id(p)].startswith("x") \
-                    else "g" + names[id(p)].lstrip("v")
+                target = "g" + names[id(p)].lstrip("v")  # g5 for v5, gx0 for x0
                 grads[id(p)] = target
             reached[id(p)] = target
             if id(p) in written:
@@ -311,6 +310,32 @@ def compile(f: Callable[..., Any],
     return Compiled(source, code.function(source), len(inputs), len(code.order))
 
 
+def _check_parameters(parameters: Sequence[Value]) -> None:
+    for i, p in enumerate(parameters):
+        if not isinstance(p, Value) or p._op is not INPUT:
+            raise CompileError(f"parameter {i} must be a leaf Value (an input or a "
+                               "parameter)")
+
+
+def _tuple(names: Sequence[str]) -> str:
+    """The names as a Python tuple: ``(a, b)``, ``(a,)`` or ``()``."""
+    return f"({', '.join(names)}{',' if len(names) == 1 else ''})"
+
+
+def _sample_loop(k: int, n: int, before: Sequence[str], each: Sequence[str],
+                 after: Sequence[str]) -> str:
+    """The source of ``compiled(params, samples)``: the ``k`` parameters unpacked once as
+    ``x0 … x{k−1}``, the lines ``before``, then ``each`` once per sample, whose ``n`` numbers
+    are ``x{k} … x{k+n−1}``, and the lines ``after``."""
+    head = [f"    {_tuple([f'x{i}' for i in range(k)])} = params"] if k else []
+    loop = f"for {_tuple([f'x{k + j}' for j in range(n)])} in samples:" if n \
+        else "for _ in samples:"
+    return "\n".join(["def compiled(params, samples):", *head,
+                      *(f"    {line}" for line in before), f"    {loop}",
+                      *(f"        {line}" for line in each),
+                      *(f"    {line}" for line in after)])
+
+
 def compile_batch(f: Callable[..., Any], parameters: Sequence[Value],
                   example_sample: Sequence[float]) -> CompiledBatch:
     """Trace one sample's loss ``f(*sample)`` (a scalar Value of the sample's numbers and of
@@ -330,30 +355,16 @@ def compile_batch(f: Callable[..., Any], parameters: Sequence[Value],
     >>> step([2.0], [(1.0, 1.0), (3.0, 0.0)])   # Σ (wx − y)² = 1 + 36; Σ 2(wx − y)x = 2 + 36
     (37.0, (38.0,))
     """
-    for i, p in enumerate(parameters):
-        if not isinstance(p, Value) or p._op is not INPUT:
-            raise CompileError(f"parameter {i} must be a leaf Value (an input or a "
-                               "parameter)")
+    _check_parameters(parameters)
     sample = [Value(float(x)) for x in example_sample]
     inputs = [*parameters, *sample]
     out = _traced(f, sample)
     code = _Code(out, inputs, len(parameters), accumulate=True)
     k = len(parameters)
-    unpack = ", ".join(f"x{k + j}" for j in range(len(sample)))
-    lines = ["def compiled(params, samples):"]
-    if k:
-        lines.append(f"    {', '.join(f'x{i}' for i in range(k))}{',' if k == 1 else ''}"
-                     " = params")
-        lines.append(f"    {' = '.join(code.grads)} = 0.0")
-    lines.append("    s = 0.0")
-    lines.append(f"    for ({unpack}{',' if len(sample) == 1 else ''}) in samples:"
-                 if sample else "    for _ in samples:")
-    lines += [f"        {line}" for line in code.primal]
-    lines.append(f"        s += {code.result}")
-    lines += [f"        {line}" for line in code.adjoint]
-    tail = ", ".join(code.grads) + ("," if k == 1 else "")
-    lines.append(f"    return s, ({tail})")
-    source = "\n".join(lines)
+    source = _sample_loop(k, len(sample),
+                          [*([f"{' = '.join(code.grads)} = 0.0"] if k else []), "s = 0.0"],
+                          [*code.primal, f"s += {code.result}", *code.adjoint],
+                          [f"return s, {_tuple(code.grads)}"])
     return CompiledBatch(source, code.function(source), k, len(sample), len(code.order))
 
 
@@ -370,6 +381,7 @@ def compile_forward(f: Callable[..., Any], parameters: Sequence[Value],
     >>> forward([2.0], [(0.0,), (1.0,)])[1] == (2.0, math.tanh(2.0))
     True
     """
+    _check_parameters(parameters)
     sample = [Value(float(x)) for x in example_sample]
     with compiling():
         outs = list(f(*sample))
@@ -378,18 +390,9 @@ def compile_forward(f: Callable[..., Any], parameters: Sequence[Value],
     inputs = [*parameters, *sample]
     root = _traced(lambda: total(outs) if len(outs) > 1 else outs[0], ())
     code = _Code(root, inputs, 0)
-    k = len(parameters)
-    unpack = ", ".join(f"x{k + j}" for j in range(len(sample)))
-    lines = ["def compiled(params, samples):"]
-    if k:
-        lines.append(f"    {', '.join(f'x{i}' for i in range(k))}{',' if k == 1 else ''}"
-                     " = params")
-    lines.append("    out = []")
-    lines.append(f"    for ({unpack}{',' if len(sample) == 1 else ''}) in samples:"
-                 if sample else "    for _ in samples:")
-    lines += [f"        {line}" for line in code.primal]
-    shown = ", ".join(code.names[id(o)] for o in outs) + ("," if len(outs) == 1 else "")
-    lines.append(f"        out.append(({shown}))")
-    lines.append("    return out")
-    function: Callable[..., list[tuple[float, ...]]] = code.function("\n".join(lines))
+    source = _sample_loop(len(parameters), len(sample), ["out = []"],
+                          [*code.primal,
+                           f"out.append({_tuple([code.names[id(o)] for o in outs])})"],
+                          ["return out"])
+    function: Callable[..., list[tuple[float, ...]]] = code.function(source)
     return function

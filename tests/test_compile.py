@@ -177,6 +177,10 @@ def test_a_compiled_batch_refuses_samples_of_the_wrong_size() -> None:
     with pytest.raises(TypeError, match="takes 1 parameters"):
         step([1.0, 2.0], [])
     assert step([3.0], []) == (0.0, (0.0,))  # an empty batch: nothing summed
+    with pytest.raises(CompileError, match="parameter 0 must be a leaf Value"):
+        compile_batch(lambda x: w * x, [w * 2], [1.0])
+    with pytest.raises(CompileError, match="parameter 0 must be a leaf Value"):
+        compile_forward(lambda x: [w * x], [w + 1], [1.0])
 
 
 def test_the_source_is_readable_and_holds_no_user_strings() -> None:
