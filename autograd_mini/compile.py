@@ -227,9 +227,12 @@ class _Code:
                     step += 1
                     names[id(v)] = f"v{step}"
         self.names, self.result = names, names[id(out)]
-        self.primal = [f"{names[id(v)]} = {_primal_code(v._op, self.keys[id(v._op)], args)}"
-                       for v in order if v._op.arity
-                       for args in [[names[id(p)] for p in operands(v)]]]
+        self.primal = []
+        for v in order:
+            if v._op.arity:
+                args = [names[id(p)] for p in operands(v)]
+                self.primal.append(
+                    f"{names[id(v)]} = {_primal_code(v._op, self.keys[id(v._op)], args)}")
         self.adjoint = self._adjoint(out, inputs[:wanted], accumulate)
         self.grads = [f"gx{i}" for i in range(wanted)]
 

@@ -244,6 +244,7 @@ def fit(model: MLP, X: Sequence[Sequence[float]], y: Sequence[Sequence[float]], 
         forward = compile_forward(lambda *s: model(list(s)), parameters, X[0])
         if regularization is not None:
             regularizer = compile_trace(lambda *_: regularization(), parameters)
+
     def one_step(batch: Sequence[int]) -> float:
         """One optimiser step on ``batch``; returns the batch's mean loss."""
         optimizer.zero_grad()
@@ -280,13 +281,10 @@ def fit(model: MLP, X: Sequence[Sequence[float]], y: Sequence[Sequence[float]], 
                     history.steps += 1
                     epoch_loss += value * len(batch)
                 else:  # every step of the epoch ran: record it, both numbers or neither
-                    if forward is not None:
-                        outputs = forward([p.data for p in parameters], X)
-                        right = sum(accuracy(name, list(outputs[i]), y[i])
-                                    for i in range(len(X)))
-                    else:
-                        right = sum(accuracy(name, model.predict(X[i]), y[i])
-                                    for i in range(len(X)))
+                    outputs = forward([p.data for p in parameters], X) if forward \
+                        else [model.predict(x) for x in X]
+                    right = sum(accuracy(name, list(out), target)
+                                for out, target in zip(outputs, y, strict=True))
                     history.loss.append(epoch_loss / len(X))
                     history.accuracy.append(right / len(X))
                     if bar is not None:

@@ -90,21 +90,30 @@ def test_networks_compile_to_the_same_gradients(activation: str, output: str, lo
     assert_close((value, grads), (c.data, [p.grad for p in params]))
 
 
-def test_compiled_training_matches_dynamic_training() -> None:
-    data = datasets.moons(n=30, seed=1)
+def _train_both(seed: int, regularized: bool = False,
+                **options: Any) -> list[tuple[Any, dict[str, float]]]:
+    """The same training, dynamic then compiled, from the same weights, checked to give the
+    same losses and weights to 1e-12; returns each run's history and state."""
+    data = datasets.moons(n=30, seed=seed)
     targets = [[s] for s in data.signs()]
-    states = []
+    runs = []
     for compiled in (False, True):
         model = MLP(2, [8, 1], seed=2)
+        if regularized:
+            options["regularization"] = lambda m=model: l2(m.parameters(), 1e-4)
         history = fit(model, data.X, targets, "hinge", SGD(model.parameters(), lr=0.1),
-                      epochs=15, compiled=compiled,
-                      regularization=lambda m=model: l2(m.parameters(), 1e-4))
-        states.append((history.loss, model.state_dict()))
-    (loss_a, state_a), (loss_b, state_b) = states
-    assert all(math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-15)
-               for a, b in zip(loss_a, loss_b, strict=True))
+                      compiled=compiled, **options)
+        runs.append((history, model.state_dict()))
+    (a, state_a), (b, state_b) = runs
+    assert all(math.isclose(x, z, rel_tol=1e-12, abs_tol=1e-15)
+               for x, z in zip(a.loss, b.loss, strict=True))
     assert all(math.isclose(state_a[k], state_b[k], rel_tol=1e-12, abs_tol=1e-15)
                for k in state_a)
+    return runs
+
+
+def test_compiled_training_matches_dynamic_training() -> None:
+    _train_both(1, regularized=True, epochs=15)
 
 
 @pytest.mark.parametrize(("activation", "output", "loss", "outs"), [
@@ -152,21 +161,9 @@ def test_the_compiled_forward_gives_the_models_outputs() -> None:
 
 
 def test_compiled_training_takes_minibatches_and_a_partial_last_batch() -> None:
-    data = datasets.moons(n=30, seed=4)
-    targets = [[s] for s in data.signs()]
-    runs = []
-    for compiled in (False, True):
-        model = MLP(2, [8, 1], seed=2)
-        history = fit(model, data.X, targets, "hinge", SGD(model.parameters(), lr=0.1),
-                      epochs=6, batch_size=8, compiled=compiled)  # 8, 8, 8 and 6
-        runs.append((history, model.state_dict()))
-    (a, state_a), (b, state_b) = runs
+    (a, _), (b, _) = _train_both(4, epochs=6, batch_size=8)  # batches of 8, 8, 8 and 6
     assert a.steps == b.steps == 6 * 4
     assert a.accuracy == b.accuracy
-    assert all(math.isclose(x, z, rel_tol=1e-12, abs_tol=1e-15)
-               for x, z in zip(a.loss, b.loss, strict=True))
-    assert all(math.isclose(state_a[k], state_b[k], rel_tol=1e-12, abs_tol=1e-15)
-               for k in state_a)
 
 
 def test_a_compiled_batch_refuses_samples_of_the_wrong_size() -> None:
